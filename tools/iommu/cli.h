@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* The iommu command: shared pieces of the subcommands. */
+#ifndef IOMMU_CLI_H
+#define IOMMU_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "iommu/platform.h"
+
+/* Exit statuses (documented in iommu(1) and --help). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILURE_RUNTIME = 1,   /* the work failed (cannot write, ...) */
+	EXIT_USAGE = 2,             /* bad command line */
+	EXIT_PLATFORM = 3,          /* the platform is missing, incomplete or invalid */
+	EXIT_PERMISSION = 4,        /* the platform needs root to read */
+};
+
+/* Which platform a command works on. */
+struct platform_choice {
+	const char *snapshot;   /* --snapshot DIR */
+	const char *builtin;    /* --builtin NAME */
+	bool host;              /* --host */
+	const char *sysfs;      /* --sysfs DIR (with --host: a copy of /sys) */
+	const char *procfs;     /* --procfs DIR */
+};
+
+/* Option ids above the ASCII range for long-only options. */
+enum {
+	OPT_SNAPSHOT = 0x100, OPT_HOST, OPT_BUILTIN, OPT_SYSFS, OPT_PROCFS,
+	OPT_JSON, OPT_TREE, OPT_HELP,
+};
+
+#define PLATFORM_LONG_OPTIONS \
+	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT }, \
+	{ "host", no_argument, NULL, OPT_HOST }, \
+	{ "builtin", required_argument, NULL, OPT_BUILTIN }, \
+	{ "sysfs", required_argument, NULL, OPT_SYSFS }, \
+	{ "procfs", required_argument, NULL, OPT_PROCFS }
+
+#define PLATFORM_HELP \
+	"Platform (one of):\n" \
+	"  --builtin NAME   a platform built into iommu (see 'iommu platforms')\n" \
+	"  --snapshot DIR   a snapshot directory (written by 'iommu snapshot', or an\n" \
+	"                   oracle capture)\n" \
+	"  --host           this machine, from /sys and /proc (root needed for full\n" \
+	"                   config space and ACPI tables)\n" \
+	"  --sysfs DIR, --procfs DIR\n" \
+	"                   with --host: read a copy of /sys and /proc instead\n"
+
+/* Returns 1 if @opt was a platform option (consumed), 0 otherwise, -1 on conflict. */
+int platform_option(struct platform_choice *pc, int opt, const char *arg);
+/* Load the chosen platform, defaulting to @dflt_host ? host : default built-in.
+ * On failure prints the error and returns the exit status to use. */
+int platform_load(const struct platform_choice *pc, bool dflt_host,
+		  struct iommu_platform **out);
+void platform_print_warnings(const struct iommu_platform *p);
+
+int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+int cmd_devices(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+int cmd_platforms(int argc, char **argv);
+
+/* tree.c: lspci -tv style hierarchy. */
+void print_tree(FILE *out, const struct iommu_platform *p, struct iommu_pci_names *names);
+
+#endif

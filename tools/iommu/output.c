@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "iommu %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'iommu %s --help'.\n", cmd);
+	return EXIT_USAGE;
+}
+
+int platform_option(struct platform_choice *pc, int opt, const char *arg)
+{
+	int chosen = !!pc->snapshot + !!pc->builtin + pc->host;
+
+	switch (opt) {
+	case OPT_SNAPSHOT:
+		if (chosen)
+			return -1;
+		pc->snapshot = arg;
+		return 1;
+	case OPT_BUILTIN:
+		if (chosen)
+			return -1;
+		pc->builtin = arg;
+		return 1;
+	case OPT_HOST:
+		if (chosen)
+			return -1;
+		pc->host = true;
+		return 1;
+	case OPT_SYSFS:
+		pc->sysfs = arg;
+		return 1;
+	case OPT_PROCFS:
+		pc->procfs = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int platform_load(const struct platform_choice *pc, bool dflt_host,
+		  struct iommu_platform **out)
+{
+	struct iommu_error err;
+	int ret;
+
+	if (pc->snapshot)
+		ret = iommu_platform_load_snapshot(pc->snapshot, out, &err);
+	else if (pc->builtin)
+		ret = iommu_platform_load_builtin(pc->builtin, out, &err);
+	else if (pc->host || dflt_host || pc->sysfs || pc->procfs)
+		ret = iommu_platform_load_host(pc->sysfs, pc->procfs, out, &err);
+	else
+		ret = iommu_platform_load_builtin(iommu_builtin_default(), out, &err);
+	if (ret == 0)
+		return EXIT_OK;
+	fprintf(stderr, "iommu: %s\n", err.msg);
+	if (ret == -EACCES || ret == -EPERM)
+		return EXIT_PERMISSION;
+	if (ret == -ENOMEM)
+		return EXIT_FAILURE_RUNTIME;
+	return EXIT_PLATFORM;
+}
+
+void platform_print_warnings(const struct iommu_platform *p)
+{
+	for (size_t i = 0; i < iommu_platform_num_warnings(p); i++)
+		fprintf(stderr, "iommu: warning: %s\n", iommu_platform_warning(p, i));
+}
