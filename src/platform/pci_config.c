@@ -347,7 +347,8 @@ static int walk_ext_caps(struct iommu_pci_dev *dev, size_t *alloc,
 
 		if (ret)
 			return ret;
-		pos = (unsigned)(IOMMU_FIELD_GET(IPCI_EXT_CAP_NEXT, header) << 2) &
+		/* bits 31:20 are the offset itself; its low two bits are reserved */
+		pos = (unsigned)IOMMU_FIELD_GET(IPCI_EXT_CAP_NEXT, header) &
 		      IPCI_EXT_CAP_NEXT_ALIGN;
 		if (pos < IPCI_EXT_CAP_START)
 			return 0;
