@@ -232,12 +232,14 @@ static int snapshot_pci(struct iommu_fileset *fs, const char *dir, struct iommu_
 			if ((ret = pathf(path, sizeof(path), err, "%s/pci/%s/%s", dir, names[i], attr)))
 				break;
 			snprintf(rel, sizeof(rel), "pci/%s/%s", names[i], attr);
-			if (!exists(path)) {
+			/* Attributes other than config are optional: a missing one is no error. */
+			ret = add_file(fs, path, rel, rel, err);
+			if (ret == -ENOENT) {
 				if (k == 0)
 					ret = iommu_error_set(err, -ENOENT, "%s: missing", rel);
-				continue;
+				else
+					ret = 0;
 			}
-			ret = add_file(fs, path, rel, rel, err);
 		}
 	}
 	free_names(names, n);
