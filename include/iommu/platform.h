@@ -328,6 +328,9 @@ const char *iommu_pci_device_only_name(struct iommu_pci_names *n, uint16_t vendo
 /* "Ethernet controller" for the 16-bit base and sub-class ("... [0200]" with ids). */
 const char *iommu_pci_class_name(struct iommu_pci_names *n, uint16_t cls,
 				 bool with_ids, char *buf, size_t len);
+/* Programming interface name ("AHCI 1.0"), or NULL when pci.ids has none. */
+const char *iommu_pci_progif_name(struct iommu_pci_names *n, uint16_t cls, uint8_t prog_if,
+				  char *buf, size_t len);
 /* Subsystem as lspci's "Subsystem:" line: "Red Hat, Inc. QEMU Virtual Machine". */
 const char *iommu_pci_subsystem_name(struct iommu_pci_names *n, uint16_t vendor,
 				     uint16_t device, uint16_t sub_vendor,

@@ -137,3 +137,15 @@ const char *iommu_pci_subsystem_name(struct iommu_pci_names *n, uint16_t vendor,
 	return copy_out(pci_lookup_name(n->pacc, buf, (int)len, flags, vendor, device,
 					sub_vendor, sub_device), buf, len);
 }
+
+const char *iommu_pci_progif_name(struct iommu_pci_names *n, uint16_t cls, uint8_t prog_if,
+				  char *buf, size_t len)
+{
+	const char *s;
+
+	if (!n)
+		return NULL;
+	s = pci_lookup_name(n->pacc, buf, (int)len, PCI_LOOKUP_PROGIF | PCI_LOOKUP_NO_NUMBERS,
+			    cls, prog_if);
+	return s ? copy_out(s, buf, len) : NULL;
+}

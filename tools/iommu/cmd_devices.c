@@ -43,8 +43,16 @@ static void print_text(const struct iommu_platform *p, struct iommu_pci_names *n
 		printf("%s %s: %s", d->name, cls, dev);
 		if (d->revision)
 			printf(" (rev %02x)", d->revision);
-		if (d->class_code & 0xff)
-			printf(" (prog-if %02x)", d->class_code & 0xff);
+		/* as lspci: shown when non-zero or when pci.ids names it */
+		const char *pi = iommu_pci_progif_name(names, (uint16_t)(d->class_code >> 8),
+						       (uint8_t)d->class_code, sub, sizeof(sub));
+
+		if ((d->class_code & 0xff) || pi) {
+			printf(" (prog-if %02x", d->class_code & 0xff);
+			if (pi)
+				printf(" [%s]", pi);
+			putchar(')');
+		}
 		putchar('\n');
 		if (d->subsystem_vendor && d->subsystem_vendor != 0xffff) {
 			iommu_pci_subsystem_name(names, d->vendor, d->device, d->subsystem_vendor,
