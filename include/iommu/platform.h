@@ -121,7 +121,8 @@ struct iommu_pci_dev {
 
 	/* Standard header. */
 	uint16_t vendor, device;
-	uint16_t subsystem_vendor, subsystem_device;  /* 0 where absent */
+	/* Type 0 header, or a bridge's subsystem vendor id capability; 0 where absent. */
+	uint16_t subsystem_vendor, subsystem_device;
 	uint32_t class_code;    /* base << 16 | sub << 8 | prog-if */
 	uint8_t revision;
 	uint8_t header_type;    /* layout, bit 7 masked off */

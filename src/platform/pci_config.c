@@ -525,6 +525,18 @@ int iommu_pci_decode_config(struct iommu_pci_dev *dev, struct iommu_pci_addr add
 		return iommu_error_set(err, ret, "%s: out of memory", dev->name);
 	}
 	decode_ext(dev, warn, warn_ctx);
+	/*
+	 * Bridges carry their subsystem ids in the bridge subsystem vendor id
+	 * capability, where the kernel reads them (pci_setup_device).
+	 */
+	if (dev->header_type == IPCI_HEADER_TYPE_BRIDGE) {
+		uint16_t pos = iommu_pci_find_cap(dev, IPCI_CAP_ID_SSVID);
+
+		if (pos && (size_t)pos + IPCI_SSVID_DEVICE_ID + 2 <= dev->config_size) {
+			dev->subsystem_vendor = iommu_le16(dev->config + pos + IPCI_SSVID_VENDOR_ID);
+			dev->subsystem_device = iommu_le16(dev->config + pos + IPCI_SSVID_DEVICE_ID);
+		}
+	}
 	return 0;
 }
 

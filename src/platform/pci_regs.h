@@ -68,6 +68,9 @@ IOMMU_FIELD_FITS(IPCI_HEADER_TYPE_LAYOUT | IPCI_HEADER_TYPE_MFD, 8);
 #define IPCI_CAP_ID_PM         0x01
 #define IPCI_CAP_ID_MSI        0x05
 #define IPCI_CAP_ID_VNDR       0x09
+#define IPCI_CAP_ID_SSVID      0x0d   /* bridge subsystem vendor id */
+#define  IPCI_SSVID_VENDOR_ID  4
+#define  IPCI_SSVID_DEVICE_ID  6
 #define IPCI_CAP_ID_EXP        0x10
 #define IPCI_CAP_ID_MSIX       0x11
 

@@ -290,6 +290,15 @@ static int new_bus(struct iommu_platform *p, uint16_t seg, uint8_t nr)
 	return 0;
 }
 
+/* Sibling buses in the devfn order of the bridges leading to them. */
+static int cmp_child(const void *a, const void *b)
+{
+	const struct iommu_pci_bus *x = *(struct iommu_pci_bus *const *)a;
+	const struct iommu_pci_bus *y = *(struct iommu_pci_bus *const *)b;
+
+	return iommu_pci_addr_cmp(x->self->addr, y->self->addr);
+}
+
 static bool ranges_overlap(const struct iommu_pci_dev *a, const struct iommu_pci_dev *b)
 {
 	return a->secondary_bus <= b->subordinate_bus && b->secondary_bus <= a->subordinate_bus;
@@ -403,6 +412,16 @@ static int build_tree(struct iommu_platform *p, struct iommu_error *err)
 		if (push((void ***)&parent->children, &parent->n_children, b))
 			return iommu_error_set(err, -ENOMEM, "out of memory");
 	}
+
+	/*
+	 * The loop above met the children in bus number order; the API
+	 * promises bridge devfn order (a bridge at a lower devfn may lead to
+	 * a higher bus number).
+	 */
+	for (i = 0; i < p->n_buses; i++)
+		if (p->buses[i]->n_children > 1)
+			qsort(p->buses[i]->children, p->buses[i]->n_children,
+			      sizeof(*p->buses[i]->children), cmp_child);
 
 	/* Devices on each bus (p->devs is sorted, so each list is in devfn order). */
 	for (i = 0; i < p->n_devs; i++)

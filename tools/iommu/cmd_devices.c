@@ -65,9 +65,12 @@ static void print_text(const struct iommu_platform *p, struct iommu_pci_names *n
 		if (d->is_bridge)
 			printf("\tBus: primary=%02x, secondary=%02x, subordinate=%02x\n",
 			       d->primary_bus, d->secondary_bus, d->subordinate_bus);
+		/* lspci shows the slot bit for the port types that can have a slot */
 		if (iommu_pci_is_pcie(d))
 			printf("\tExpress: (v%u) %s%s\n", d->pcie_version, iommu_pcie_type_name(d->pcie_type),
-			       (d->pcie_flags & 0x100) ? " (Slot+)" : "");
+			       d->pcie_type == IOMMU_PCIE_ROOT_PORT || d->pcie_type == IOMMU_PCIE_DOWNSTREAM ||
+			       d->pcie_type == IOMMU_PCIE_PCIE_BRIDGE ?
+			       ((d->pcie_flags & 0x100) ? " (Slot+)" : " (Slot-)") : "");
 		else
 			printf("\tConventional PCI\n");
 		if (d->acs_pos) {
@@ -122,9 +125,9 @@ static json_object *device_json(const struct iommu_pci_dev *d, struct iommu_pci_
 									   false, buf, sizeof(buf))));
 	json_object_object_add(o, "revision", json_object_new_int(d->revision));
 	json_object_object_add(o, "subsystem_vendor",
-			       num_or_null(d->header_type != 1, d->subsystem_vendor));
+			       json_object_new_int(d->subsystem_vendor));
 	json_object_object_add(o, "subsystem_device",
-			       num_or_null(d->header_type != 1, d->subsystem_device));
+			       json_object_new_int(d->subsystem_device));
 	json_object_object_add(o, "header_type", json_object_new_int(d->header_type));
 	json_object_object_add(o, "multifunction", json_object_new_boolean(d->multifunction));
 	json_object_object_add(o, "pcie_type", num_or_null(iommu_pci_is_pcie(d), d->pcie_type));
