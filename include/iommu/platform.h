@@ -156,6 +156,10 @@ struct iommu_pci_dev {
 
 	/* SR-IOV; sriov.offset == 0 when absent. */
 	struct iommu_pci_sriov sriov;
+	/* An SR-IOV virtual function: its physical function and VF index. */
+	bool is_virtfn;
+	struct iommu_pci_dev *physfn;
+	int vf_index;
 
 	/* sysfs attributes where the source has them. */
 	const char *driver;     /* bound driver, NULL for none */
@@ -206,13 +210,23 @@ struct iommu_pci_bus {
 	uint16_t segment;
 	uint8_t number;
 	uint8_t busn_end;               /* last bus number below this bus */
-	struct iommu_pci_dev *self;     /* bridge leading here; NULL for a root bus */
+	/*
+	 * The bridge leading here; NULL for a root bus, and for the virtual
+	 * bus SR-IOV virtual functions sit on when their bus number differs
+	 * from the physical function's (that bus's parent is the PF's bus).
+	 */
+	struct iommu_pci_dev *self;
 	struct iommu_pci_bus *parent;   /* NULL for a root bus */
 	struct iommu_pci_dev **devices; /* in devfn order */
 	size_t n_devices;
 	struct iommu_pci_bus **children; /* in bridge devfn order */
 	size_t n_children;
 };
+
+static inline bool iommu_pci_bus_is_root(const struct iommu_pci_bus *b)
+{
+	return b->parent == NULL;
+}
 
 /* ------------------------------------------------------------------ */
 /* Platforms                                                            */

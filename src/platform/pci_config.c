@@ -5,6 +5,7 @@
  * walks): header, bridge bus numbers, the capability list and the
  * extended capability list with the kernel's bounds.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,22 @@
 #include "iommu/platform.h"
 #include "platform/pci_regs.h"
 
+/*
+ * Hex digits where "SSSS:BB:DD.F" (@n == 12) or "BB:DD.F" (@n == 7) has
+ * them, the separators elsewhere: sscanf's %x alone would also take a
+ * sign, "0x" and leading blanks ("+000:00:00.0", "0000:-1:00.0").
+ */
+static bool addr_chars_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char sep = i == n - 2 ? '.' : (i == n - 5 || (n == 12 && i == 4)) ? ':' : 0;
+
+		if (sep ? s[i] != sep : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
 int iommu_pci_addr_parse(const char *s, struct iommu_pci_addr *addr)
 {
 	unsigned seg = 0, bus, slot, func;
@@ -20,6 +37,10 @@ int iommu_pci_addr_parse(const char *s, struct iommu_pci_addr *addr)
 
 	if (!s || !addr)
 		return -EINVAL;
+	n = (int)strnlen(s, 13);
+	if ((n != 12 && n != 7) || !addr_chars_ok(s, (size_t)n))
+		return -EINVAL;
+	n = 0;
 	if (sscanf(s, "%4x:%2x:%2x.%1u%n", &seg, &bus, &slot, &func, &n) == 4 &&
 	    s[n] == '\0' && n == 12) {
 		/* full form */
@@ -103,7 +124,8 @@ void iommu_acs_format(uint16_t bits, char *buf, size_t len)
 	if (len)
 		buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		int n = snprintf(buf + used, len > used ? len - used : 0, "%s%s%c",
+		/* Past the end of @buf only count: buf + used would point outside it. */
+		int n = snprintf(len > used ? buf + used : NULL, len > used ? len - used : 0, "%s%s%c",
 				 i ? " " : "", names[i].name,
 				 (bits & names[i].bit) ? '+' : '-');
 		if (n < 0)

@@ -229,6 +229,37 @@ static void free_device(struct iommu_pci_dev *d)
 	iommu_pci_dev_release(d);
 }
 
+/*
+ * SR-IOV virtual functions: with VF Enable set, VF i of a physical function
+ * has routing id PF + First VF Offset + i * VF Stride (PCIe Base 9.3.3.9,
+ * the kernel's pci_iov_virtfn_bus/devfn).  Those present are marked.
+ */
+static void mark_virtfns(struct iommu_platform *p)
+{
+	for (size_t i = 0; i < p->n_devs; i++) {
+		struct iommu_pci_dev *pf = &p->devs[i];
+		const struct iommu_pci_sriov *sr = &pf->sriov;
+
+		if (!sr->offset || !(sr->ctrl & 1) || !sr->num_vfs || pf->is_virtfn)
+			continue;
+		for (unsigned k = 0; k < sr->num_vfs; k++) {
+			uint32_t rid = iommu_pci_addr_rid(pf->addr) + sr->vf_offset + k * sr->vf_stride;
+			struct iommu_pci_addr a = { .segment = pf->addr.segment,
+						    .bus = (uint8_t)(rid >> 8), .devfn = (uint8_t)rid };
+			struct iommu_pci_dev *vf;
+
+			if (rid > 0xffff)
+				break;
+			vf = iommu_platform_find_device(p, a);
+			if (vf && vf != pf) {
+				vf->is_virtfn = true;
+				vf->physfn = pf;
+				vf->vf_index = (int)k;
+			}
+		}
+	}
+}
+
 /* --- bus tree ----------------------------------------------------- */
 
 static struct iommu_pci_bus *find_bus(const struct iommu_platform *p,
@@ -290,13 +321,47 @@ static int new_bus(struct iommu_platform *p, uint16_t seg, uint8_t nr)
 	return 0;
 }
 
-/* Sibling buses in the devfn order of the bridges leading to them. */
+/*
+ * Sibling buses in the devfn order of the bridges leading to them; the
+ * virtual buses of SR-IOV VFs (no bridge) after those, by number, as the
+ * kernel adds them when SR-IOV is enabled.
+ */
 static int cmp_child(const void *a, const void *b)
 {
 	const struct iommu_pci_bus *x = *(struct iommu_pci_bus *const *)a;
 	const struct iommu_pci_bus *y = *(struct iommu_pci_bus *const *)b;
 
-	return iommu_pci_addr_cmp(x->self->addr, y->self->addr);
+	if (x->self && y->self)
+		return iommu_pci_addr_cmp(x->self->addr, y->self->addr);
+	if (x->self || y->self)
+		return x->self ? -1 : 1;
+	return x->number < y->number ? -1 : x->number > y->number;
+}
+
+static struct iommu_pci_dev *first_on_bus(const struct iommu_platform *p,
+					  const struct iommu_pci_bus *b)
+{
+	for (size_t i = 0; i < p->n_devs; i++)
+		if (p->devs[i].addr.segment == b->segment && p->devs[i].addr.bus == b->number)
+			return &p->devs[i];
+	return NULL;
+}
+
+/* A bus that holds only virtual functions whose PF sits on another bus. */
+static bool vf_only_bus(const struct iommu_platform *p, const struct iommu_pci_bus *b)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < p->n_devs; i++) {
+		const struct iommu_pci_dev *d = &p->devs[i];
+
+		if (d->addr.segment != b->segment || d->addr.bus != b->number)
+			continue;
+		if (!d->is_virtfn || d->physfn->addr.bus == b->number)
+			return false;
+		any = true;
+	}
+	return any;
 }
 
 static bool ranges_overlap(const struct iommu_pci_dev *a, const struct iommu_pci_dev *b)
@@ -381,6 +446,16 @@ static int build_tree(struct iommu_platform *p, struct iommu_error *err)
 	for (i = 0; i < p->n_buses; i++) {
 		struct iommu_pci_bus *b = p->buses[i];
 
+		if (!b->self && vf_only_bus(p, b)) {
+			/* The virtual bus of SR-IOV VFs, below their PF's bus (pci_iov_add_virtfn). */
+			struct iommu_pci_dev *pf = first_on_bus(p, b)->physfn;
+
+			b->parent = pf->bus;
+			/* A child of the PF's bus (virtfn_add_bus: pci_add_child_bus). */
+			if (push((void ***)&b->parent->children, &b->parent->n_children, b))
+				return iommu_error_set(err, -ENOMEM, "out of memory");
+			continue;
+		}
 		if (!b->self) {
 			/* A root bus, unless it hides inside some bridge's range. */
 			for (j = 0; j < p->n_devs; j++) {
@@ -536,6 +611,7 @@ int iommu_platform_from_fileset(struct iommu_fileset *fs, int source,
 	ret = collect_devices(p, err);
 	if (ret)
 		goto fail;
+	mark_virtfns(p);
 	ret = build_tree(p, err);
 	if (ret)
 		goto fail;

@@ -29,7 +29,7 @@ struct platform_choice {
 /* Option ids above the ASCII range for long-only options. */
 enum {
 	OPT_SNAPSHOT = 0x100, OPT_HOST, OPT_BUILTIN, OPT_SYSFS, OPT_PROCFS,
-	OPT_JSON, OPT_TREE, OPT_HELP,
+	OPT_JSON, OPT_TREE, OPT_HELP, OPT_CMDLINE, OPT_KERNEL, OPT_ACS_OVERRIDE, OPT_VERIFY,
 };
 
 #define PLATFORM_LONG_OPTIONS \
@@ -63,6 +63,14 @@ int usage_error(const char *cmd, const char *fmt, ...)
 int cmd_devices(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_platforms(int argc, char **argv);
+int cmd_acpi(int argc, char **argv);
+int cmd_groups(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+
+/* "00:1f.0 ISA bridge [0601]: Intel ... [8086:2918] (rev 02)", as lspci -nn prints
+ * (the domain only when it is not 0000, unless @domain). */
+void format_device_line(struct iommu_pci_names *names, const struct iommu_pci_dev *d,
+			bool domain, char *buf, size_t len);
 
 /* tree.c: lspci -tv style hierarchy. */
 void print_tree(FILE *out, const struct iommu_platform *p, struct iommu_pci_names *names);

@@ -33,27 +33,13 @@ PLATFORM_HELP
 
 static void print_text(const struct iommu_platform *p, struct iommu_pci_names *names)
 {
-	char cls[128], dev[256], sub[256], acs[160];
+	char line[512], sub[256], acs[160];
 
 	for (size_t i = 0; i < iommu_platform_num_devices(p); i++) {
 		const struct iommu_pci_dev *d = iommu_platform_device(p, i);
 
-		iommu_pci_class_name(names, (uint16_t)(d->class_code >> 8), true, cls, sizeof(cls));
-		iommu_pci_device_name(names, d->vendor, d->device, true, dev, sizeof(dev));
-		printf("%s %s: %s", d->name, cls, dev);
-		if (d->revision)
-			printf(" (rev %02x)", d->revision);
-		/* as lspci: shown when non-zero or when pci.ids names it */
-		const char *pi = iommu_pci_progif_name(names, (uint16_t)(d->class_code >> 8),
-						       (uint8_t)d->class_code, sub, sizeof(sub));
-
-		if ((d->class_code & 0xff) || pi) {
-			printf(" (prog-if %02x", d->class_code & 0xff);
-			if (pi)
-				printf(" [%s]", pi);
-			putchar(')');
-		}
-		putchar('\n');
+		format_device_line(names, d, true, line, sizeof(line));
+		puts(line);
 		if (d->subsystem_vendor && d->subsystem_vendor != 0xffff) {
 			iommu_pci_subsystem_name(names, d->vendor, d->device, d->subsystem_vendor,
 						 d->subsystem_device, true, sub, sizeof(sub));

@@ -17,9 +17,14 @@ static const char main_help[] =
 "  devices     list PCI functions with class, PCIe port type, ACS and bus\n"
 "              ranges, as the kernel reads them from config space (--tree\n"
 "              draws the hierarchy as 'lspci -tv' does)\n"
+"  groups      the IOMMU groups the kernel forms: members, numbers, default\n"
+"              domain types and reserved regions, as /sys/kernel/iommu_groups\n"
+"              shows them; --verify checks them against this machine\n"
 "  snapshot    write a platform (this machine by default) as a snapshot\n"
 "              directory that iommu can load anywhere\n"
 "  platforms   list the platforms built into iommu\n"
+"  acpi        decode and check the DMAR and IVRS tables (a file, a directory,\n"
+"              acpidump text, or a platform's) and match them to its devices\n"
 "  help        show help for a command: 'iommu help devices'\n"
 "\n"
 "Every command takes one platform:\n"
@@ -52,8 +57,10 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {
 		{ "devices", cmd_devices },
+		{ "groups", cmd_groups },
 		{ "snapshot", cmd_snapshot },
 		{ "platforms", cmd_platforms },
+		{ "acpi", cmd_acpi },
 	};
 
 	if (argc < 2) {

@@ -78,3 +78,30 @@ void platform_print_warnings(const struct iommu_platform *p)
 	for (size_t i = 0; i < iommu_platform_num_warnings(p); i++)
 		fprintf(stderr, "iommu: warning: %s\n", iommu_platform_warning(p, i));
 }
+
+void format_device_line(struct iommu_pci_names *names, const struct iommu_pci_dev *d,
+			bool domain, char *buf, size_t len)
+{
+	char cls[128], dev[256], pi[128];
+	const char *progif;
+	size_t n;
+
+	iommu_pci_class_name(names, (uint16_t)(d->class_code >> 8), true, cls, sizeof(cls));
+	iommu_pci_device_name(names, d->vendor, d->device, true, dev, sizeof(dev));
+	if (domain || d->addr.segment)
+		snprintf(buf, len, "%s %s: %s", d->name, cls, dev);
+	else
+		snprintf(buf, len, "%s %s: %s", d->name + 5, cls, dev);
+	n = strlen(buf);
+	if (d->revision && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " (rev %02x)", d->revision);
+	/* as lspci: shown when non-zero or when pci.ids names it */
+	progif = iommu_pci_progif_name(names, (uint16_t)(d->class_code >> 8), (uint8_t)d->class_code,
+				       pi, sizeof(pi));
+	if (((d->class_code & 0xff) || progif) && n < len) {
+		if (progif)
+			snprintf(buf + n, len - n, " (prog-if %02x [%s])", d->class_code & 0xff, progif);
+		else
+			snprintf(buf + n, len - n, " (prog-if %02x)", d->class_code & 0xff);
+	}
+}

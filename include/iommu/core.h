@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libiommu core layer: what the kernel's IOMMU core decides for a
+ * platform.
+ *
+ *  - the kernel command line, parsed as the kernel parses it
+ *    (iommu=, iommu.passthrough=, iommu.strict=, intel_iommu=, amd_iommu=,
+ *    and the out-of-tree pcie_acs_override=);
+ *  - device probe: which IOMMU driver runs, which unit translates each
+ *    device, which devices get no IOMMU at all and why;
+ *  - IOMMU groups (drivers/iommu/iommu.c pci_device_group with the PCI
+ *    core's DMA alias walk, ACS checks and quirk tables), numbered as the
+ *    modelled kernel version numbers them;
+ *  - each group's default domain type and reserved regions, as sysfs
+ *    shows them.
+ */
+#ifndef IOMMU_CORE_H
+#define IOMMU_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iommu/base.h"
+#include "iommu/firmware.h"
+#include "iommu/platform.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Kernel version                                                       */
+
+struct iommu_kernel_version {
+	int major, minor;
+};
+
+/* "6.1.0-56-amd64", "6.12.117+deb12-amd64", "6.2" -> {6,1}, {6,12}, {6,2}. */
+int iommu_kernel_version_parse(const char *release, struct iommu_kernel_version *v);
+/* Versions whose behaviour the model knows; others are refused with -ERANGE. */
+#define IOMMU_KERNEL_MIN_MAJOR 5
+#define IOMMU_KERNEL_MIN_MINOR 10
+int iommu_kernel_version_check(struct iommu_kernel_version v, struct iommu_error *err);
+static inline bool iommu_kernel_at_least(struct iommu_kernel_version v, int major, int minor)
+{
+	return v.major > major || (v.major == major && v.minor >= minor);
+}
+
+/* ------------------------------------------------------------------ */
+/* Kernel command line                                                  */
+
+enum iommu_domain_type {
+	IOMMU_DOMAIN_NONE = -1,         /* no default domain */
+	IOMMU_DOMAIN_BLOCKED = 0,
+	IOMMU_DOMAIN_IDENTITY,
+	IOMMU_DOMAIN_UNMANAGED,
+	IOMMU_DOMAIN_DMA,
+	IOMMU_DOMAIN_DMA_FQ,
+};
+/* As sysfs "type" prints it: "blocked", "identity", "unmanaged", "DMA", "DMA-FQ". */
+const char *iommu_domain_type_name(enum iommu_domain_type t);
+
+#define IOMMU_ACS_OVERRIDE_MAX_IDS 15   /* the patch's table has 16 slots, the last unused */
+
+struct iommu_cmdline {
+	/* iommu=pt|nopt and iommu.passthrough=: the last one wins. */
+	bool def_domain_set;
+	enum iommu_domain_type def_domain;  /* IDENTITY or DMA */
+	/* iommu.strict= */
+	bool strict_set;
+	bool strict;
+	bool iommu_off;                     /* iommu=off */
+	bool forcedac;
+
+	/* intel_iommu= */
+	bool intel_on, intel_off, intel_igfx_off, intel_strict;
+	bool intel_sm_on, intel_sm_off, intel_sp_off;
+
+	/* amd_iommu= */
+	bool amd_off, amd_fullflush, amd_force_isolation, amd_force_enable;
+
+	/* pcie_acs_override= (out of tree) */
+	bool acs_override_downstream, acs_override_multifunction;
+	size_t acs_override_n_ids;
+	uint16_t acs_override_ids[IOMMU_ACS_OVERRIDE_MAX_IDS][2];
+
+	/* What the kernel would log about the command line ("Unknown option"). */
+	char **notes;
+	size_t n_notes;
+};
+
+/* Parse @line (may be NULL or empty). 0, or -ENOMEM. Oddities become notes. */
+int iommu_cmdline_parse(const char *line, struct iommu_cmdline *out);
+void iommu_cmdline_release(struct iommu_cmdline *c);
+
+/* ------------------------------------------------------------------ */
+/* The computed IOMMU state                                             */
+
+enum iommu_driver {
+	IOMMU_DRIVER_NONE,
+	IOMMU_DRIVER_INTEL,
+	IOMMU_DRIVER_AMD,
+};
+
+/* Reserved region types, in the kernel's enum order (used to sort ties). */
+enum iommu_resv_type {
+	IOMMU_RESV_DIRECT = 0,
+	IOMMU_RESV_DIRECT_RELAXABLE,
+	IOMMU_RESV_RESERVED,
+	IOMMU_RESV_MSI,
+	IOMMU_RESV_SW_MSI,
+};
+const char *iommu_resv_type_name(enum iommu_resv_type t);
+
+struct iommu_resv_region {
+	uint64_t start;
+	uint64_t end;       /* inclusive */
+	enum iommu_resv_type type;
+};
+
+/* Why a device has no group. */
+enum iommu_nogroup_reason {
+	IOMMU_NOGROUP_NONE = 0,             /* it has a group */
+	IOMMU_NOGROUP_NO_IOMMU,             /* no IOMMU driver runs on this platform */
+	IOMMU_NOGROUP_DISABLED,             /* the command line turned the IOMMU off */
+	IOMMU_NOGROUP_NO_UNIT,              /* outside every DRHD scope / IVHD range */
+	IOMMU_NOGROUP_IGNORED_UNIT,         /* its unit is ignored (igfx_off, empty scope) */
+	IOMMU_NOGROUP_UNUSABLE_UNIT,        /* its unit reports no usable address width */
+	IOMMU_NOGROUP_IOMMU_FUNCTION,       /* the AMD IOMMU's own PCI function */
+	IOMMU_NOGROUP_EXCLUDED,             /* integrated Intel GPU (Debian's intgpu_off default) */
+};
+const char *iommu_nogroup_reason_text(enum iommu_nogroup_reason r);
+
+/* One IOMMU unit: a DRHD or an IVHD the driver registered. */
+struct iommu_unit {
+	char name[16];              /* "dmar0", "ivhd0" */
+	uint64_t base;              /* register base */
+	uint16_t segment;
+	const void *fw;             /* const struct iommu_dmar_struct * or iommu_ivrs_block * */
+	bool ignored;
+	bool include_all;
+	uint64_t cap, ecap;         /* Intel; AMD: cap = capability header, ecap = EFR */
+	bool have_regs;
+};
+
+struct iommu_group_info;
+
+/* Per PCI function. */
+struct iommu_device_info {
+	struct iommu_pci_dev *pdev;
+	struct iommu_group_info *group;     /* NULL: no group */
+	enum iommu_nogroup_reason nogroup;
+	int unit;                           /* index into units, -1 for none */
+	int probe_order;                    /* order the core probed it, -1 never */
+	bool multifunction;                 /* the kernel's pdev->multifunction */
+	uint8_t dma_alias_mask[32];         /* devfns on its bus it also uses */
+	const char *alias_source;           /* quirk or "IVRS alias" that set the mask */
+	bool pcie_bridge_alias;             /* PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS quirk */
+	bool bridge_xlate_root;             /* PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT quirk */
+	bool untrusted;
+	enum iommu_domain_type driver_type; /* what the driver asks for (NONE: no opinion) */
+};
+
+struct iommu_group_info {
+	int id;
+	enum iommu_domain_type type;        /* the default domain's type */
+	struct iommu_device_info **devices; /* in the order they joined */
+	size_t n_devices;
+	struct iommu_resv_region *resv;     /* as the sysfs file lists them */
+	size_t n_resv;
+};
+
+struct iommu_system_options {
+	const char *cmdline;                /* NULL: the platform's */
+	const char *kernel;                 /* NULL: the platform's release; "6.1" etc. */
+	const char *acs_override;           /* what-if: "downstream,multifunction,id:..." */
+};
+
+struct iommu_system {
+	const struct iommu_platform *platform;
+	struct iommu_kernel_version kernel;
+	char *cmdline_line;                 /* the command line modelled */
+	struct iommu_cmdline cmdline;
+	enum iommu_driver driver;
+	enum iommu_domain_type global_default;
+	bool strict_forced;                 /* a driver turned lazy into strict */
+	const char *strict_reason;
+	struct iommu_dmar *dmar;
+	struct iommu_ivrs *ivrs;
+	struct iommu_ivrs_map *ivrs_map;
+	struct iommu_unit *units;           /* in registration order */
+	size_t n_units;
+	struct iommu_device_info *devices;  /* same order as the platform's devices */
+	size_t n_devices;
+	struct iommu_group_info **groups;   /* by id */
+	size_t n_groups;
+	char **notes;                       /* what the kernel would log worth knowing */
+	size_t n_notes;
+	bool acs_override_active;
+};
+
+/* Compute everything for @p.  The platform must outlive the system. */
+int iommu_system_build(const struct iommu_platform *p, const struct iommu_system_options *opts,
+		       struct iommu_system **out, struct iommu_error *err);
+void iommu_system_free(struct iommu_system *s);
+
+struct iommu_device_info *iommu_system_device(const struct iommu_system *s,
+					      const struct iommu_pci_dev *pdev);
+
+/* The sysfs reserved_regions text of @g ("0x... 0x... msi\n" lines) into @buf. */
+size_t iommu_group_resv_text(const struct iommu_group_info *g, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* ACS as the kernel judges it                                          */
+
+/* The ACS flags pci_device_group requires: SV | RR | CR | UF. */
+#define IOMMU_REQ_ACS_FLAGS (IOMMU_ACS_SV | IOMMU_ACS_RR | IOMMU_ACS_CR | IOMMU_ACS_UF)
+
+enum iommu_acs_verdict_src {
+	IOMMU_ACS_SRC_QUIRK,            /* a device-specific quirk decided */
+	IOMMU_ACS_SRC_OVERRIDE,         /* pcie_acs_override decided (not mainline) */
+	IOMMU_ACS_SRC_NOT_PCIE,         /* conventional PCI: never */
+	IOMMU_ACS_SRC_BRIDGE_TYPE,      /* PCIe<->PCI bridge or event collector: never */
+	IOMMU_ACS_SRC_CAPABILITY,       /* the ACS capability's control bits decided */
+	IOMMU_ACS_SRC_SINGLE_FUNCTION,  /* endpoint/upstream port that is not multifunction */
+	IOMMU_ACS_SRC_OTHER_TYPE,       /* another PCIe type: always */
+};
+
+struct iommu_acs_verdict {
+	bool enabled;
+	enum iommu_acs_verdict_src src;
+	const char *quirk;              /* the quirk's name when src is QUIRK */
+	uint16_t missing;               /* requested flags not enabled (capability case) */
+};
+
+/* pci_acs_enabled(dev, flags) with the reason. */
+struct iommu_acs_verdict iommu_acs_enabled(const struct iommu_system *s,
+					   const struct iommu_pci_dev *dev, uint16_t flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IOMMU_CORE_H */

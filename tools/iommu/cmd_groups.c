@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: MIT
+/*
+ * iommu groups: the IOMMU groups the kernel would form, with default
+ * domain types and reserved regions, and --verify against a live host.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "iommu/core.h"
+
+static const char help[] =
+"Usage: iommu groups [PLATFORM] [--cmdline STR] [--kernel VER]\n"
+"                    [--acs-override SPEC] [--json] [--verify]\n"
+"\n"
+"Computes the IOMMU groups the Linux kernel forms on a platform, as\n"
+"/sys/kernel/iommu_groups shows them: the same members, the same numbers,\n"
+"each group's default domain type ('type') and its reserved regions, and\n"
+"the devices that get no group, with the reason.  The listing follows the\n"
+"well-known list_iommu_group.sh (group, then 'lspci -nns' lines).\n"
+"\n"
+"  --cmdline STR       use STR as the kernel command line (iommu=pt,\n"
+"                      iommu.passthrough=, iommu.strict=, intel_iommu=,\n"
+"                      amd_iommu=, iommu=off) instead of the platform's\n"
+"  --kernel VER        model kernel VER (6.1 numbers groups in PCI order;\n"
+"                      from 6.2 the Intel driver probes unit by unit);\n"
+"                      default: the platform's kernel-release\n"
+"  --acs-override SPEC what if the out-of-tree pcie_acs_override=SPEC patch\n"
+"                      were applied: downstream,multifunction,id:VVVV:DDDD\n"
+"                      (not mainline; the output says so)\n"
+"  --json              {\"groups\": [{\"id\": 3, \"type\": \"DMA-FQ\", \"devices\":\n"
+"                      [...], \"reserved_regions\": [...]}], ...}\n"
+"  --verify            with --host: compare with /sys/kernel/iommu_groups and\n"
+"                      print every difference; exit 0 when they agree, 5 when\n"
+"                      they do not\n"
+"\n"
+PLATFORM_HELP
+"Without a platform option the built-in default platform is used.\n"
+"\n"
+"Examples:\n"
+"  iommu groups --builtin intel-server\n"
+"  iommu groups --builtin intel-server --cmdline 'intel_iommu=on iommu=pt'\n"
+"  sudo iommu groups --host --verify\n"
+"\n"
+"Exit status: 0, or 5 when --verify finds a difference; 2, 3, 4 as for every\n"
+"command.\n";
+
+#define EXIT_MISMATCH 5
+
+static const char *driver_name(enum iommu_driver d)
+{
+	switch (d) {
+	case IOMMU_DRIVER_INTEL: return "intel";
+	case IOMMU_DRIVER_AMD: return "amd";
+	default: return "none";
+	}
+}
+
+static void print_text(const struct iommu_system *s, struct iommu_pci_names *names)
+{
+	char line[512], resv[4096];
+	bool any_ungrouped = false;
+
+	printf("# %s: %s, kernel %d.%d, default domain %s%s%s\n",
+	       iommu_platform_label(s->platform),
+	       s->driver == IOMMU_DRIVER_INTEL ? "Intel VT-d" :
+	       s->driver == IOMMU_DRIVER_AMD ? "AMD-Vi" : "no IOMMU driver",
+	       s->kernel.major, s->kernel.minor,
+	       s->driver == IOMMU_DRIVER_NONE ? "-" : iommu_domain_type_name(s->global_default),
+	       s->strict_forced ? " (strict: " : "", s->strict_forced ? s->strict_reason : "");
+	if (s->strict_forced)
+		printf("# ... )\n");
+	printf("# cmdline: %s\n", s->cmdline_line);
+	if (s->acs_override_active)
+		printf("# what-if: pcie_acs_override (out-of-tree patch, NOT mainline Linux)\n");
+	for (size_t i = 0; i < s->n_groups; i++) {
+		const struct iommu_group_info *g = s->groups[i];
+		size_t len;
+		char *p, *nl;
+
+		printf("IOMMU Group %d:\n", g->id);
+		for (size_t k = 0; k < g->n_devices; k++) {
+			format_device_line(names, g->devices[k]->pdev, false, line, sizeof(line));
+			printf("\t%s\n", line);
+		}
+		printf("\ttype: %s\n", iommu_domain_type_name(g->type));
+		len = iommu_group_resv_text(g, resv, sizeof(resv));
+		(void)len;
+		for (p = resv; *p; p = nl + 1) {
+			nl = strchr(p, '\n');
+			if (!nl)
+				break;
+			*nl = '\0';
+			printf("\t%s %s\n", p == resv ? "reserved_regions:" : "                 ", p);
+		}
+	}
+	for (size_t i = 0; i < s->n_devices; i++) {
+		const struct iommu_device_info *di = &s->devices[i];
+
+		if (di->group)
+			continue;
+		if (!any_ungrouped)
+			printf("No IOMMU group:\n");
+		any_ungrouped = true;
+		format_device_line(names, di->pdev, false, line, sizeof(line));
+		printf("\t%s\n\t    (%s)\n", line, iommu_nogroup_reason_text(di->nogroup));
+	}
+	for (size_t i = 0; i < s->n_notes; i++)
+		printf("# note: %s\n", s->notes[i]);
+}
+
+static json_object *resv_array(const struct iommu_group_info *g)
+{
+	json_object *a = json_object_new_array();
+	char buf[96];
+
+	for (size_t i = 0; i < g->n_resv; i++) {
+		snprintf(buf, sizeof(buf), "0x%016llx 0x%016llx %s",
+			 (unsigned long long)g->resv[i].start, (unsigned long long)g->resv[i].end,
+			 iommu_resv_type_name(g->resv[i].type));
+		json_object_array_add(a, json_object_new_string(buf));
+	}
+	return a;
+}
+
+static void print_json(const struct iommu_system *s)
+{
+	json_object *root = json_object_new_object();
+	json_object *groups = json_object_new_array();
+	json_object *none = json_object_new_array();
+	json_object *units = json_object_new_array();
+	json_object *notes = json_object_new_array();
+	char buf[64];
+
+	json_object_object_add(root, "platform", json_object_new_string(iommu_platform_label(s->platform)));
+	snprintf(buf, sizeof(buf), "%d.%d", s->kernel.major, s->kernel.minor);
+	json_object_object_add(root, "kernel", json_object_new_string(buf));
+	json_object_object_add(root, "driver", json_object_new_string(driver_name(s->driver)));
+	json_object_object_add(root, "default_domain",
+			       s->driver == IOMMU_DRIVER_NONE ? NULL :
+			       json_object_new_string(iommu_domain_type_name(s->global_default)));
+	json_object_object_add(root, "acs_override", json_object_new_boolean(s->acs_override_active));
+	for (size_t i = 0; i < s->n_units; i++) {
+		json_object *u = json_object_new_object();
+
+		json_object_object_add(u, "name", json_object_new_string(s->units[i].name));
+		json_object_object_add(u, "base", json_object_new_int64((int64_t)s->units[i].base));
+		json_object_object_add(u, "segment", json_object_new_int(s->units[i].segment));
+		json_object_object_add(u, "ignored", json_object_new_boolean(s->units[i].ignored));
+		json_object_array_add(units, u);
+	}
+	json_object_object_add(root, "units", units);
+	for (size_t i = 0; i < s->n_groups; i++) {
+		const struct iommu_group_info *g = s->groups[i];
+		json_object *o = json_object_new_object();
+		json_object *devs = json_object_new_array();
+
+		json_object_object_add(o, "id", json_object_new_int(g->id));
+		json_object_object_add(o, "type", json_object_new_string(iommu_domain_type_name(g->type)));
+		for (size_t k = 0; k < g->n_devices; k++)
+			json_object_array_add(devs, json_object_new_string(g->devices[k]->pdev->name));
+		json_object_object_add(o, "devices", devs);
+		json_object_object_add(o, "reserved_regions", resv_array(g));
+		json_object_array_add(groups, o);
+	}
+	json_object_object_add(root, "groups", groups);
+	for (size_t i = 0; i < s->n_devices; i++) {
+		const struct iommu_device_info *di = &s->devices[i];
+		json_object *o;
+
+		if (di->group)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "bdf", json_object_new_string(di->pdev->name));
+		json_object_object_add(o, "reason", json_object_new_string(iommu_nogroup_reason_text(di->nogroup)));
+		json_object_array_add(none, o);
+	}
+	json_object_object_add(root, "ungrouped", none);
+	for (size_t i = 0; i < s->n_notes; i++)
+		json_object_array_add(notes, json_object_new_string(s->notes[i]));
+	json_object_object_add(root, "notes", notes);
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+}
+
+/* --- --verify -------------------------------------------------------------- */
+
+static char *read_small(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = calloc(1, 65536);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, 65535, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void chomp(char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+}
+
+static int verify(const struct iommu_system *s, const char *sysfs)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300];
+	int diffs = 0;
+	DIR *d;
+	struct dirent *e;
+	size_t seen_groups = 0;
+
+	snprintf(dir, sizeof(dir), "%s/kernel/iommu_groups", sysfs ? sysfs : "/sys");
+	d = opendir(dir);
+	if (!d) {
+		if (s->n_groups == 0) {
+			printf("agree: the kernel shows no IOMMU groups (%s is absent), and none are computed\n", dir);
+			return EXIT_OK;
+		}
+		printf("differ: %s is absent, but %zu groups are computed\n", dir, s->n_groups);
+		return EXIT_MISMATCH;
+	}
+	while ((e = readdir(d))) {
+		char *end;
+		long id = strtol(e->d_name, &end, 10);
+		const struct iommu_group_info *g = NULL;
+		char *type, *resv, ours[4096];
+		DIR *dd;
+		struct dirent *de;
+		size_t members = 0;
+
+		if (e->d_name[0] == '.' || *end || id < 0)
+			continue;
+		seen_groups++;
+		if ((size_t)id < s->n_groups)
+			g = s->groups[id];
+		if (!g) {
+			printf("differ: the kernel has group %ld, which is not computed\n", id);
+			diffs++;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s/devices", dir, e->d_name);
+		dd = opendir(path);
+		while (dd && (de = readdir(dd))) {
+			struct iommu_pci_addr a;
+			const struct iommu_device_info *di;
+
+			if (de->d_name[0] == '.')
+				continue;
+			members++;
+			if (iommu_pci_addr_parse(de->d_name, &a)) {
+				printf("differ: group %ld has %s, which is not a PCI function\n", id, de->d_name);
+				diffs++;
+				continue;
+			}
+			di = iommu_system_device(s, iommu_platform_find_device(s->platform, a));
+			if (!di || di->group != g) {
+				printf("differ: the kernel puts %s in group %ld; computed: %s\n", de->d_name, id,
+				       di && di->group ? "another group" : "no group");
+				diffs++;
+			}
+		}
+		if (dd)
+			closedir(dd);
+		if (members != g->n_devices) {
+			printf("differ: group %ld has %zu devices in the kernel, %zu computed\n", id, members,
+			       g->n_devices);
+			diffs++;
+		}
+		snprintf(path, sizeof(path), "%s/%s/type", dir, e->d_name);
+		type = read_small(path);
+		chomp(type);
+		if (type && strcmp(type, iommu_domain_type_name(g->type))) {
+			printf("differ: group %ld type is %s in the kernel, %s computed\n", id, type,
+			       iommu_domain_type_name(g->type));
+			diffs++;
+		}
+		free(type);
+		snprintf(path, sizeof(path), "%s/%s/reserved_regions", dir, e->d_name);
+		resv = read_small(path);
+		iommu_group_resv_text(g, ours, sizeof(ours));
+		if (resv && strcmp(resv, ours)) {
+			printf("differ: group %ld reserved_regions:\n  kernel:\n%s  computed:\n%s", id, resv, ours);
+			diffs++;
+		}
+		free(resv);
+	}
+	closedir(d);
+	if (seen_groups != s->n_groups) {
+		printf("differ: the kernel has %zu groups, %zu computed\n", seen_groups, s->n_groups);
+		diffs++;
+	}
+	if (diffs) {
+		printf("%d difference%s\n", diffs, diffs == 1 ? "" : "s");
+		return EXIT_MISMATCH;
+	}
+	printf("agree: %zu groups, same members, types and reserved regions\n", s->n_groups);
+	return EXIT_OK;
+}
+
+int cmd_groups(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		PLATFORM_LONG_OPTIONS,
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "acs-override", required_argument, NULL, OPT_ACS_OVERRIDE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "verify", no_argument, NULL, OPT_VERIFY },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct platform_choice pc = { 0 };
+	struct iommu_system_options so = { 0 };
+	struct iommu_platform *p;
+	struct iommu_system *s;
+	struct iommu_error err;
+	bool json = false, do_verify = false;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(help, stdout);
+			return EXIT_OK;
+		case OPT_CMDLINE:
+			so.cmdline = optarg;
+			continue;
+		case OPT_KERNEL:
+			so.kernel = optarg;
+			continue;
+		case OPT_ACS_OVERRIDE:
+			so.acs_override = optarg;
+			continue;
+		case OPT_JSON:
+			json = true;
+			continue;
+		case OPT_VERIFY:
+			do_verify = true;
+			continue;
+		}
+		ret = platform_option(&pc, c, optarg);
+		if (ret < 0)
+			return usage_error("groups", "give only one of --snapshot, --builtin, --host");
+		if (ret == 0)
+			return usage_error("groups", "unknown option");
+	}
+	if (optind < argc)
+		return usage_error("groups", "unexpected argument '%s'", argv[optind]);
+	if (do_verify && !(pc.host || pc.sysfs))
+		return usage_error("groups", "--verify compares with a running kernel: use it with --host");
+	if (do_verify && (so.cmdline || so.kernel || so.acs_override))
+		return usage_error("groups", "--verify compares what the running kernel did: no what-if options");
+	ret = platform_load(&pc, false, &p);
+	if (ret)
+		return ret;
+	if (!json)
+		platform_print_warnings(p);
+	ret = iommu_system_build(p, &so, &s, &err);
+	if (ret) {
+		fprintf(stderr, "iommu groups: %s\n", err.msg);
+		iommu_platform_free(p);
+		return ret == -ENOMEM ? EXIT_FAILURE_RUNTIME : EXIT_PLATFORM;
+	}
+	if (do_verify) {
+		ret = verify(s, pc.sysfs);
+	} else {
+		struct iommu_pci_names *names = iommu_pci_names_open();
+
+		if (json)
+			print_json(s);
+		else
+			print_text(s, names);
+		iommu_pci_names_close(names);
+		ret = EXIT_OK;
+	}
+	iommu_system_free(s);
+	iommu_platform_free(p);
+	return ret;
+}
