@@ -211,6 +211,13 @@ struct iommu_device_info *iommu_system_device(const struct iommu_system *s,
 /* The sysfs reserved_regions text of @g ("0x... 0x... msi\n" lines) into @buf. */
 size_t iommu_group_resv_text(const struct iommu_group_info *g, char *buf, size_t len);
 
+/*
+ * Why @d is in its group, step by step as the kernel decided it, and what
+ * would isolate it: malloc'd text in *@out.  0, -ENOENT (not a device of
+ * the system), -ENOMEM.
+ */
+int iommu_explain_device(const struct iommu_system *s, const struct iommu_pci_dev *d, char **out);
+
 /* ------------------------------------------------------------------ */
 /* ACS as the kernel judges it                                          */
 

@@ -227,7 +227,42 @@ int core_for_each_dma_alias(const struct iommu_system *s, const struct iommu_pci
 
 /* --- pci_device_group ------------------------------------------------ */
 
+/*
+ * The search runs against the groups that exist at the moment a device is
+ * probed: devices probed later have none yet.  While building, that is
+ * simply "has a group"; when explaining afterwards, @cutoff is the probe
+ * position of the device explained.
+ */
+struct search {
+	const struct iommu_system *s;
+	int cutoff;
+	core_trace_fn trace;
+	void *tdata;
+};
+
+static struct iommu_group_info *group_then(const struct search *x, const struct iommu_pci_dev *d)
+{
+	const struct iommu_device_info *di = iommu_system_device(x->s, d);
+
+	if (!di || !di->group || di->probe_order < 0 || di->probe_order >= x->cutoff)
+		return NULL;
+	return di->group;
+}
+
+static void trace(const struct search *x, enum core_trace_kind k, const struct iommu_pci_dev *a,
+		  const struct iommu_pci_dev *b, int alias_kind, uint16_t rid,
+		  struct iommu_group_info *g)
+{
+	if (x->trace) {
+		struct core_trace_event e = { .kind = k, .a = a, .b = b, .alias_kind = alias_kind,
+					      .rid = rid, .group = g };
+
+		x->trace(&e, x->tdata);
+	}
+}
+
 struct alias_data {
+	const struct search *x;
 	const struct iommu_pci_dev *last;
 	struct iommu_group_info *group;
 };
@@ -236,43 +271,49 @@ static int alias_or_group(const struct iommu_system *s, const struct iommu_pci_d
 			  uint16_t rid, enum core_alias_kind kind, void *data)
 {
 	struct alias_data *a = data;
-	const struct iommu_device_info *di = iommu_system_device(s, pdev);
 
-	(void)rid;
-	(void)kind;
+	(void)s;
 	a->last = pdev;
-	a->group = di ? di->group : NULL;
+	a->group = group_then(a->x, pdev);
+	trace(a->x, CORE_TRACE_ALIAS, pdev, NULL, (int)kind, rid, a->group);
 	return a->group != NULL;
 }
 
-static struct iommu_group_info *function_alias_group(const struct iommu_system *s,
+/*
+ * Devices on @bus in the order the kernel's device list has them:
+ * enumeration order (devfn), then virtual functions, added later.
+ */
+#define FOR_EACH_ON_BUS(bus, tmp, pass, i)                                        \
+	for (int pass = 0; pass < 2; pass++)                                       \
+		for (size_t i = 0; i < (bus)->n_devices; i++)                      \
+			if (((tmp) = (bus)->devices[i])->is_virtfn == (pass == 1))
+
+static struct iommu_group_info *function_alias_group(const struct search *x,
 						     const struct iommu_pci_dev *pdev,
 						     uint8_t devfns[32]);
 
 /* get_pci_alias_group */
-static struct iommu_group_info *alias_group(const struct iommu_system *s,
+static struct iommu_group_info *alias_group(const struct search *x,
 					    const struct iommu_pci_dev *pdev, uint8_t devfns[32])
 {
-	const struct iommu_device_info *di = iommu_system_device(s, pdev);
+	const struct iommu_pci_dev *tmp;
 	uint8_t bit = (uint8_t)(1u << (pdev->addr.devfn % 8));
+	struct iommu_group_info *g;
 
 	if (devfns[pdev->addr.devfn / 8] & bit)
 		return NULL;
 	devfns[pdev->addr.devfn / 8] |= bit;
-	if (di && di->group)
-		return di->group;
-	for (size_t i = 0; i < s->n_devices; i++) {
-		const struct iommu_pci_dev *tmp = s->devices[i].pdev;
-		struct iommu_group_info *g;
-
-		if (tmp == pdev || tmp->bus != pdev->bus)
+	g = group_then(x, pdev);
+	if (g)
+		return g;
+	FOR_EACH_ON_BUS(pdev->bus, tmp, pass, i) {
+		if (tmp == pdev || !core_devs_are_dma_aliases(x->s, pdev, tmp))
 			continue;
-		if (!core_devs_are_dma_aliases(s, pdev, tmp))
-			continue;
-		g = alias_group(s, tmp, devfns);
+		trace(x, CORE_TRACE_DMA_ALIAS_PEER, pdev, tmp, 0, 0, group_then(x, tmp));
+		g = alias_group(x, tmp, devfns);
 		if (g)
 			return g;
-		g = function_alias_group(s, tmp, devfns);
+		g = function_alias_group(x, tmp, devfns);
 		if (g)
 			return g;
 	}
@@ -280,62 +321,80 @@ static struct iommu_group_info *alias_group(const struct iommu_system *s,
 }
 
 /* get_pci_function_alias_group */
-static struct iommu_group_info *function_alias_group(const struct iommu_system *s,
+static struct iommu_group_info *function_alias_group(const struct search *x,
 						     const struct iommu_pci_dev *pdev,
 						     uint8_t devfns[32])
 {
-	const struct iommu_device_info *di = iommu_system_device(s, pdev);
+	const struct iommu_device_info *di = iommu_system_device(x->s, pdev);
+	const struct iommu_pci_dev *tmp;
+	struct iommu_group_info *g;
 
-	if (!di || !di->multifunction || core_acs_enabled(s, pdev, IOMMU_REQ_ACS_FLAGS))
+	if (!di || !di->multifunction || core_acs_enabled(x->s, pdev, IOMMU_REQ_ACS_FLAGS))
 		return NULL;
-	for (size_t i = 0; i < s->n_devices; i++) {
-		const struct iommu_pci_dev *tmp = s->devices[i].pdev;
-		struct iommu_group_info *g;
-
-		if (tmp == pdev || tmp->bus != pdev->bus ||
-		    IOMMU_PCI_SLOT(tmp->addr.devfn) != IOMMU_PCI_SLOT(pdev->addr.devfn) ||
-		    core_acs_enabled(s, tmp, IOMMU_REQ_ACS_FLAGS))
+	FOR_EACH_ON_BUS(pdev->bus, tmp, pass, i) {
+		if (tmp == pdev || IOMMU_PCI_SLOT(tmp->addr.devfn) != IOMMU_PCI_SLOT(pdev->addr.devfn) ||
+		    core_acs_enabled(x->s, tmp, IOMMU_REQ_ACS_FLAGS))
 			continue;
-		g = alias_group(s, tmp, devfns);
+		trace(x, CORE_TRACE_FUNCTION_PEER, pdev, tmp, 0, 0, group_then(x, tmp));
+		g = alias_group(x, tmp, devfns);
 		if (g)
 			return g;
 	}
 	return NULL;
 }
 
-struct iommu_group_info *core_pci_device_group(const struct iommu_system *s,
-					       const struct iommu_pci_dev *dev)
+static struct iommu_group_info *device_group(const struct search *x, const struct iommu_pci_dev *dev)
 {
-	struct alias_data a = { 0 };
+	struct alias_data a = { .x = x };
 	const struct iommu_pci_dev *pdev;
 	const struct iommu_pci_bus *bus;
 	uint8_t devfns[32] = { 0 };
 	struct iommu_group_info *g;
 
 	/* 1. the alias walk: the first alias that has a group gives it */
-	if (core_for_each_dma_alias(s, dev, alias_or_group, &a))
+	if (core_for_each_dma_alias(x->s, dev, alias_or_group, &a))
 		return a.group;
 	pdev = a.last;
 
 	/* 2. climb while the path up is not isolated */
 	for (bus = pdev->bus; !iommu_pci_bus_is_root(bus); bus = bus->parent) {
 		const struct iommu_pci_dev *failed;
-		const struct iommu_device_info *bi;
 
 		if (!bus->self)
 			continue;
-		if (core_acs_path_enabled(s, bus->self, IOMMU_REQ_ACS_FLAGS, &failed))
+		if (core_acs_path_enabled(x->s, bus->self, IOMMU_REQ_ACS_FLAGS, &failed)) {
+			trace(x, CORE_TRACE_PATH_ISOLATED, bus->self, NULL, 0, 0, NULL);
 			break;
+		}
 		pdev = bus->self;
-		bi = iommu_system_device(s, pdev);
-		if (bi && bi->group)
-			return bi->group;
+		g = group_then(x, pdev);
+		trace(x, CORE_TRACE_PATH_NOT_ISOLATED, pdev, failed, 0, 0, g);
+		if (g)
+			return g;
 	}
 
 	/* 3. devices that alias pdev, or that pdev aliases */
-	g = alias_group(s, pdev, devfns);
+	g = alias_group(x, pdev, devfns);
 	if (g)
 		return g;
 	/* 4. non-isolated sibling functions of a multifunction slot */
-	return function_alias_group(s, pdev, devfns);
+	return function_alias_group(x, pdev, devfns);
+}
+
+struct iommu_group_info *core_pci_device_group(const struct iommu_system *s,
+					       const struct iommu_pci_dev *dev)
+{
+	struct search x = { .s = s, .cutoff = 1 << 30 };
+
+	return device_group(&x, dev);
+}
+
+struct iommu_group_info *core_trace_device_group(const struct iommu_system *s,
+						 const struct iommu_pci_dev *dev,
+						 core_trace_fn fn, void *data)
+{
+	const struct iommu_device_info *di = iommu_system_device(s, dev);
+	struct search x = { .s = s, .cutoff = di ? di->probe_order : 0, .trace = fn, .tdata = data };
+
+	return device_group(&x, dev);
 }

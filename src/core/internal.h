@@ -28,6 +28,30 @@ bool core_acs_path_enabled(const struct iommu_system *s, const struct iommu_pci_
 struct iommu_group_info *core_pci_device_group(const struct iommu_system *s,
 					       const struct iommu_pci_dev *dev);
 
+/* Tracing the group search, for iommu explain. */
+enum core_trace_kind {
+	CORE_TRACE_ALIAS,               /* a: alias requester (alias_kind, rid); group: if it had one */
+	CORE_TRACE_PATH_ISOLATED,       /* a: bridge whose path to the root isolates */
+	CORE_TRACE_PATH_NOT_ISOLATED,   /* a: bridge taken as the device; b: first bridge failing ACS */
+	CORE_TRACE_DMA_ALIAS_PEER,      /* a and b alias each other (same bus) */
+	CORE_TRACE_FUNCTION_PEER,       /* a and b: functions of one slot, neither isolated */
+};
+
+struct core_trace_event {
+	enum core_trace_kind kind;
+	const struct iommu_pci_dev *a, *b;
+	int alias_kind;                 /* enum core_alias_kind */
+	uint16_t rid;
+	struct iommu_group_info *group; /* the group found there, if any */
+};
+
+typedef void (*core_trace_fn)(const struct core_trace_event *e, void *data);
+
+/* Re-run the search for @dev as it ran when @dev was probed, reporting each step. */
+struct iommu_group_info *core_trace_device_group(const struct iommu_system *s,
+						 const struct iommu_pci_dev *dev,
+						 core_trace_fn fn, void *data);
+
 /* resv.c */
 int core_resv_insert(struct iommu_resv_region **list, size_t *n, struct iommu_resv_region r);
 

@@ -20,6 +20,8 @@ static const char main_help[] =
 "  groups      the IOMMU groups the kernel forms: members, numbers, default\n"
 "              domain types and reserved regions, as /sys/kernel/iommu_groups\n"
 "              shows them; --verify checks them against this machine\n"
+"  explain     why a device is in its group, step by step, and what would\n"
+"              isolate it\n"
 "  snapshot    write a platform (this machine by default) as a snapshot\n"
 "              directory that iommu can load anywhere\n"
 "  platforms   list the platforms built into iommu\n"
@@ -58,6 +60,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "devices", cmd_devices },
 		{ "groups", cmd_groups },
+		{ "explain", cmd_explain },
 		{ "snapshot", cmd_snapshot },
 		{ "platforms", cmd_platforms },
 		{ "acpi", cmd_acpi },
