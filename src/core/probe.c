@@ -571,6 +571,17 @@ static void default_domains(struct iommu_system *s, struct iommu_group_info **fr
 	}
 }
 
+static int cmp_vf(const void *a, const void *b)
+{
+	const struct iommu_pci_dev *x = (*(struct iommu_device_info *const *)a)->pdev;
+	const struct iommu_pci_dev *y = (*(struct iommu_device_info *const *)b)->pdev;
+	int c = iommu_pci_addr_cmp(x->physfn->addr, y->physfn->addr);
+
+	if (c)
+		return c;
+	return x->vf_index < y->vf_index ? -1 : x->vf_index > y->vf_index;
+}
+
 static int probe_all(struct iommu_system *s)
 {
 	const struct iommu_platform *p = s->platform;
@@ -612,21 +623,27 @@ static int probe_all(struct iommu_system *s)
 	}
 
 	/* SR-IOV VFs come later, when their PF enables them: PF order, VF index order. */
-	for (size_t i = 0; i < nd && !ret; i++) {
-		const struct iommu_pci_dev *pf = iommu_platform_device(p, i);
+	{
+		struct iommu_device_info **vfs = calloc(s->n_devices ? s->n_devices : 1, sizeof(*vfs));
+		size_t nvf = 0;
 
-		for (int vfi = 0; vfi < 256 && !ret; vfi++) {
-			for (size_t k = 0; k < s->n_devices && !ret; k++) {
-				struct iommu_device_info *di = &s->devices[k];
+		if (!vfs) {
+			ret = -ENOMEM;
+		} else {
+			for (size_t k = 0; k < s->n_devices; k++)
+				if (s->devices[k].pdev->is_virtfn)
+					vfs[nvf++] = &s->devices[k];
+			qsort(vfs, nvf, sizeof(*vfs), cmp_vf);
+			for (size_t k = 0; k < nvf && !ret; k++) {
+				struct iommu_device_info *di = vfs[k];
 
-				if (!di->pdev->is_virtfn || di->pdev->physfn != pf || di->pdev->vf_index != vfi)
-					continue;
 				if (di->nogroup || di->group || di->unit < 0)
 					continue;
 				n_fresh = 0;
 				ret = probe_one(s, di, &probe_seq, &fresh, &n_fresh);
 				default_domains(s, fresh, n_fresh);
 			}
+			free(vfs);
 		}
 	}
 	free(fresh);

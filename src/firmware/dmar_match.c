@@ -254,12 +254,17 @@ const struct iommu_dmar_struct *iommu_dmar_device_drhd(const struct iommu_dmar *
 			found = st;
 			break;
 		}
-		/* A bridge entered in this unit with the device below it. */
-		for (size_t i = 0; i < iommu_platform_num_devices(p) && !found; i++) {
-			const struct iommu_pci_dev *b = iommu_platform_device(p, i);
+		/*
+		 * A bridge entered in this unit with the device below it.  In a
+		 * platform the bus tree holds together, the bridges whose bus
+		 * range holds the device are exactly its ancestors, so walking
+		 * up is the same as the kernel's scan and costs only the depth.
+		 */
+		for (const struct iommu_pci_bus *bus = dev->bus; bus && !found; bus = bus->parent) {
+			const struct iommu_pci_dev *b = bus->self;
 			bool mm;
 
-			if (b == dev || !b->is_bridge || b->is_virtfn || b->addr.segment != st->segment ||
+			if (!b || b == dev || !b->is_bridge || b->is_virtfn || b->addr.segment != st->segment ||
 			    !is_downstream(dev, b))
 				continue;
 			if (entered_unit(units, n, b, &mm, NULL) == st)
@@ -387,17 +392,26 @@ size_t iommu_dmar_device_rmrrs(const struct iommu_dmar *dmar, const struct iommu
 	marks = calloc(dmar->n_structs, sizeof(*marks));
 	if (!units || !hit || !marks)
 		goto out;
-	/* The device itself, and every bridge whose bus range holds it. */
-	for (size_t i = 0; i < iommu_platform_num_devices(p); i++) {
-		const struct iommu_pci_dev *x = iommu_platform_device(p, i);
+	/*
+	 * The device itself, and every bridge whose bus range holds it: its
+	 * ancestors, walked up the bus tree (see iommu_dmar_device_drhd).
+	 */
+	{
+		const struct iommu_pci_dev *x = dev;
+		const struct iommu_pci_bus *bus = dev->bus;
 
-		if (x->is_virtfn || x->addr.segment != dev->addr.segment)
-			continue;
-		if (x != dev && !(x->is_bridge && is_downstream(dev, x)))
-			continue;
-		entered_rmrrs(dmar, units, n, x, marks);
-		for (size_t k = 0; k < dmar->n_structs; k++)
-			hit[k] |= marks[k];
+		for (;;) {
+			if (x && !x->is_virtfn && x->addr.segment == dev->addr.segment &&
+			    (x == dev || (x->is_bridge && is_downstream(dev, x)))) {
+				entered_rmrrs(dmar, units, n, x, marks);
+				for (size_t k = 0; k < dmar->n_structs; k++)
+					hit[k] |= marks[k];
+			}
+			if (!bus)
+				break;
+			x = bus->self;
+			bus = bus->parent;
+		}
 	}
 	for (size_t k = 0; k < dmar->n_structs; k++) {
 		if (!hit[k])

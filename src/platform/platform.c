@@ -283,16 +283,6 @@ static struct iommu_pci_bus *find_bus(const struct iommu_platform *p,
 	return NULL;
 }
 
-static int cmp_bus(const void *a, const void *b)
-{
-	const struct iommu_pci_bus *x = *(struct iommu_pci_bus *const *)a;
-	const struct iommu_pci_bus *y = *(struct iommu_pci_bus *const *)b;
-	uint32_t kx = (uint32_t)x->segment << 8 | x->number;
-	uint32_t ky = (uint32_t)y->segment << 8 | y->number;
-
-	return kx < ky ? -1 : kx > ky;
-}
-
 static int push(void ***arr, size_t *n, void *item)
 {
 	/* Arrays here grow by one; they are small and built once. */
@@ -338,30 +328,16 @@ static int cmp_child(const void *a, const void *b)
 	return x->number < y->number ? -1 : x->number > y->number;
 }
 
-static struct iommu_pci_dev *first_on_bus(const struct iommu_platform *p,
-					  const struct iommu_pci_bus *b)
-{
-	for (size_t i = 0; i < p->n_devs; i++)
-		if (p->devs[i].addr.segment == b->segment && p->devs[i].addr.bus == b->number)
-			return &p->devs[i];
-	return NULL;
-}
-
 /* A bus that holds only virtual functions whose PF sits on another bus. */
-static bool vf_only_bus(const struct iommu_platform *p, const struct iommu_pci_bus *b)
+static bool vf_only_bus(const struct iommu_pci_bus *b)
 {
-	bool any = false;
+	for (size_t i = 0; i < b->n_devices; i++) {
+		const struct iommu_pci_dev *d = b->devices[i];
 
-	for (size_t i = 0; i < p->n_devs; i++) {
-		const struct iommu_pci_dev *d = &p->devs[i];
-
-		if (d->addr.segment != b->segment || d->addr.bus != b->number)
-			continue;
 		if (!d->is_virtfn || d->physfn->addr.bus == b->number)
 			return false;
-		any = true;
 	}
-	return any;
+	return b->n_devices > 0;
 }
 
 static bool ranges_overlap(const struct iommu_pci_dev *a, const struct iommu_pci_dev *b)
@@ -369,19 +345,32 @@ static bool ranges_overlap(const struct iommu_pci_dev *a, const struct iommu_pci
 	return a->secondary_bus <= b->subordinate_bus && b->secondary_bus <= a->subordinate_bus;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_bridge_sec(const void *a, const void *b)
+{
+	const struct iommu_pci_dev *x = *(struct iommu_pci_dev *const *)a;
+	const struct iommu_pci_dev *y = *(struct iommu_pci_dev *const *)b;
+
+	return x->secondary_bus < y->secondary_bus ? -1 : x->secondary_bus > y->secondary_bus;
+}
+
+/*
+ * Bus objects, bridges linked to the buses they lead to, the parent of
+ * each bus, and the checks that make the tree a tree.  Everything is
+ * sorted once, so the cost grows as n log n with the number of functions.
+ */
 static int build_tree(struct iommu_platform *p, struct iommu_error *err)
 {
-	size_t i, j;
-
-	/* Buses that hold functions, and the buses bridges lead to. */
-	for (i = 0; i < p->n_devs; i++) {
-		struct iommu_pci_dev *d = &p->devs[i];
-
-		if (i == 0 || d->addr.segment != d[-1].addr.segment || d->addr.bus != d[-1].addr.bus)
-			if (new_bus(p, d->addr.segment, d->addr.bus))
-				return iommu_error_set(err, -ENOMEM, "out of memory");
-	}
-	qsort(p->buses, p->n_buses, sizeof(*p->buses), cmp_bus);
+	uint32_t *keys;
+	size_t nkeys = 0, i, j;
+	struct iommu_pci_dev **bridges = NULL;
+	int ret = 0;
 
 	for (i = 0; i < p->n_devs; i++) {
 		struct iommu_pci_dev *d = &p->devs[i];
@@ -400,19 +389,35 @@ static int build_tree(struct iommu_platform *p, struct iommu_error *err)
 		if (d->primary_bus != d->addr.bus)
 			warnf(p, "%s: primary bus register says %02x but the bridge sits on bus %02x",
 			      d->name, d->primary_bus, d->addr.bus);
-		if (!find_bus(p, d->addr.segment, d->secondary_bus)) {
-			if (new_bus(p, d->addr.segment, d->secondary_bus))
-				return iommu_error_set(err, -ENOMEM, "out of memory");
-			qsort(p->buses, p->n_buses, sizeof(*p->buses), cmp_bus);
-		}
 	}
 
-	/* Link each bus to the bridge that leads to it. */
+	/* Buses that hold functions, and the buses bridges lead to. */
+	keys = malloc(2 * p->n_devs * sizeof(*keys) + 1);
+	if (!keys)
+		return iommu_error_set(err, -ENOMEM, "out of memory");
+	for (i = 0; i < p->n_devs; i++) {
+		const struct iommu_pci_dev *d = &p->devs[i];
+
+		keys[nkeys++] = (uint32_t)d->addr.segment << 8 | d->addr.bus;
+		if (d->is_bridge)
+			keys[nkeys++] = (uint32_t)d->addr.segment << 8 | d->secondary_bus;
+	}
+	qsort(keys, nkeys, sizeof(*keys), cmp_u32);
+	for (i = 0; i < nkeys && !ret; i++)
+		if (i == 0 || keys[i] != keys[i - 1])
+			ret = new_bus(p, (uint16_t)(keys[i] >> 8), (uint8_t)keys[i]);
+	free(keys);
+	if (ret)
+		return iommu_error_set(err, -ENOMEM, "out of memory");
+
+	/* Link each bus to the bridge that leads to it, and each function to its bus. */
 	for (i = 0; i < p->n_devs; i++) {
 		struct iommu_pci_dev *d = &p->devs[i];
 		struct iommu_pci_bus *b;
 
 		d->bus = find_bus(p, d->addr.segment, d->addr.bus);
+		if (push((void ***)&d->bus->devices, &d->bus->n_devices, d))
+			return iommu_error_set(err, -ENOMEM, "out of memory");
 		if (!d->is_bridge)
 			continue;
 		b = find_bus(p, d->addr.segment, d->secondary_bus);
@@ -425,32 +430,49 @@ static int build_tree(struct iommu_platform *p, struct iommu_error *err)
 		d->subordinate = b;
 	}
 
-	/* Sibling bridges must not claim overlapping ranges. */
-	for (i = 0; i < p->n_devs; i++) {
-		struct iommu_pci_dev *a = &p->devs[i];
+	/* Sibling bridges must not claim overlapping ranges: sort each bus's bridges by range. */
+	for (i = 0; i < p->n_buses && !ret; i++) {
+		struct iommu_pci_bus *b = p->buses[i];
+		size_t nb = 0;
 
-		if (!a->is_bridge)
+		for (j = 0; j < b->n_devices; j++)
+			if (b->devices[j]->is_bridge)
+				nb++;
+		if (nb < 2)
 			continue;
-		for (j = i + 1; j < p->n_devs && p->devs[j].bus == a->bus; j++) {
-			struct iommu_pci_dev *b = &p->devs[j];
+		bridges = realloc(bridges, nb * sizeof(*bridges));
+		if (!bridges)
+			return iommu_error_set(err, -ENOMEM, "out of memory");
+		nb = 0;
+		for (j = 0; j < b->n_devices; j++)
+			if (b->devices[j]->is_bridge)
+				bridges[nb++] = b->devices[j];
+		qsort(bridges, nb, sizeof(*bridges), cmp_bridge_sec);
+		for (j = 1; j < nb; j++) {
+			const struct iommu_pci_dev *x = bridges[j - 1], *y = bridges[j];
 
-			if (b->is_bridge && ranges_overlap(a, b))
-				return iommu_error_set(err, -EINVAL,
+			if (ranges_overlap(x, y))
+				ret = iommu_error_set(err, -EINVAL,
 					"%s [%02x-%02x] and %s [%02x-%02x]: overlapping bus ranges on bus %02x",
-					a->name, a->secondary_bus, a->subordinate_bus,
-					b->name, b->secondary_bus, b->subordinate_bus, a->addr.bus);
+					x->name, x->secondary_bus, x->subordinate_bus,
+					y->name, y->secondary_bus, y->subordinate_bus, b->number);
 		}
 	}
+	free(bridges);
+	if (ret)
+		return ret;
 
 	/* Parents, children, and nesting of ranges. */
+	uint16_t cover_seg = 0;
+	const struct iommu_pci_dev *cover[256];
+	bool cover_valid = false;
+
 	for (i = 0; i < p->n_buses; i++) {
 		struct iommu_pci_bus *b = p->buses[i];
 
-		if (!b->self && vf_only_bus(p, b)) {
+		if (!b->self && vf_only_bus(b)) {
 			/* The virtual bus of SR-IOV VFs, below their PF's bus (pci_iov_add_virtfn). */
-			struct iommu_pci_dev *pf = first_on_bus(p, b)->physfn;
-
-			b->parent = pf->bus;
+			b->parent = b->devices[0]->physfn->bus;
 			/* A child of the PF's bus (virtfn_add_bus: pci_add_child_bus). */
 			if (push((void ***)&b->parent->children, &b->parent->n_children, b))
 				return iommu_error_set(err, -ENOMEM, "out of memory");
@@ -458,17 +480,25 @@ static int build_tree(struct iommu_platform *p, struct iommu_error *err)
 		}
 		if (!b->self) {
 			/* A root bus, unless it hides inside some bridge's range. */
-			for (j = 0; j < p->n_devs; j++) {
-				const struct iommu_pci_dev *d = &p->devs[j];
+			if (!cover_valid || cover_seg != b->segment) {
+				memset(cover, 0, sizeof(cover));
+				for (j = 0; j < p->n_devs; j++) {
+					const struct iommu_pci_dev *d = &p->devs[j];
 
-				if (d->is_bridge && d->addr.segment == b->segment &&
-				    d->secondary_bus < b->number && b->number <= d->subordinate_bus) {
-					warnf(p, "bus %04x:%02x lies inside the range [%02x-%02x] of bridge %s, "
-					      "but no bridge leads to it; treated as a root bus",
-					      b->segment, b->number, d->secondary_bus, d->subordinate_bus, d->name);
-					break;
+					if (d->addr.segment != b->segment || !d->is_bridge)
+						continue;
+					for (unsigned nr = d->secondary_bus + 1u; nr <= d->subordinate_bus; nr++)
+						if (!cover[nr])
+							cover[nr] = d;
 				}
+				cover_seg = b->segment;
+				cover_valid = true;
 			}
+			if (cover[b->number])
+				warnf(p, "bus %04x:%02x lies inside the range [%02x-%02x] of bridge %s, "
+				      "but no bridge leads to it; treated as a root bus",
+				      b->segment, b->number, cover[b->number]->secondary_bus,
+				      cover[b->number]->subordinate_bus, cover[b->number]->name);
 			if (push((void ***)&p->roots, &p->n_roots, b))
 				return iommu_error_set(err, -ENOMEM, "out of memory");
 			continue;
@@ -497,11 +527,6 @@ static int build_tree(struct iommu_platform *p, struct iommu_error *err)
 		if (p->buses[i]->n_children > 1)
 			qsort(p->buses[i]->children, p->buses[i]->n_children,
 			      sizeof(*p->buses[i]->children), cmp_child);
-
-	/* Devices on each bus (p->devs is sorted, so each list is in devfn order). */
-	for (i = 0; i < p->n_devs; i++)
-		if (push((void ***)&p->devs[i].bus->devices, &p->devs[i].bus->n_devices, &p->devs[i]))
-			return iommu_error_set(err, -ENOMEM, "out of memory");
 
 	/* A root bus spans up to the highest bus below it. */
 	for (i = 0; i < p->n_roots; i++) {
