@@ -19,7 +19,7 @@
 
 static const char help[] =
 "Usage: iommu groups [PLATFORM] [--cmdline STR] [--kernel VER]\n"
-"                    [--acs-override SPEC] [--json] [--verify]\n"
+"                    [--acs-override SPEC] [--explain] [--json] [--verify]\n"
 "\n"
 "Computes the IOMMU groups the Linux kernel forms on a platform, as\n"
 "/sys/kernel/iommu_groups shows them: the same members, the same numbers,\n"
@@ -36,6 +36,8 @@ static const char help[] =
 "  --acs-override SPEC what if the out-of-tree pcie_acs_override=SPEC patch\n"
 "                      were applied: downstream,multifunction,id:VVVV:DDDD\n"
 "                      (not mainline; the output says so)\n"
+"  --explain           under each group of more than one device, why each\n"
+"                      member is there (as 'iommu explain' says it)\n"
 "  --json              {\"groups\": [{\"id\": 3, \"type\": \"DMA-FQ\", \"devices\":\n"
 "                      [...], \"reserved_regions\": [...]}], ...}\n"
 "  --verify            with --host: compare with /sys/kernel/iommu_groups and\n"
@@ -64,7 +66,20 @@ static const char *driver_name(enum iommu_driver d)
 	}
 }
 
-static void print_text(const struct iommu_system *s, struct iommu_pci_names *names)
+static void print_explained(const struct iommu_system *s, const struct iommu_group_info *g)
+{
+	for (size_t k = 1; k < g->n_devices; k++) {
+		char *text, *line, *save;
+
+		if (iommu_explain_device(s, g->devices[k]->pdev, &text))
+			continue;
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			printf("\t| %s\n", line);
+		free(text);
+	}
+}
+
+static void print_text(const struct iommu_system *s, struct iommu_pci_names *names, bool explain)
 {
 	char line[512], resv[4096];
 	bool any_ungrouped = false;
@@ -101,6 +116,8 @@ static void print_text(const struct iommu_system *s, struct iommu_pci_names *nam
 			*nl = '\0';
 			printf("\t%s %s\n", p == resv ? "reserved_regions:" : "                 ", p);
 		}
+		if (explain && g->n_devices > 1)
+			print_explained(s, g);
 	}
 	for (size_t i = 0; i < s->n_devices; i++) {
 		const struct iommu_device_info *di = &s->devices[i];
@@ -325,6 +342,7 @@ int cmd_groups(int argc, char **argv)
 		{ "acs-override", required_argument, NULL, OPT_ACS_OVERRIDE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
+		{ "explain", no_argument, NULL, OPT_EXPLAIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -333,7 +351,7 @@ int cmd_groups(int argc, char **argv)
 	struct iommu_platform *p;
 	struct iommu_system *s;
 	struct iommu_error err;
-	bool json = false, do_verify = false;
+	bool json = false, do_verify = false, explain = false;
 	int c, ret;
 
 	optind = 1;
@@ -356,6 +374,9 @@ int cmd_groups(int argc, char **argv)
 			continue;
 		case OPT_VERIFY:
 			do_verify = true;
+			continue;
+		case OPT_EXPLAIN:
+			explain = true;
 			continue;
 		}
 		ret = platform_option(&pc, c, optarg);
@@ -389,7 +410,7 @@ int cmd_groups(int argc, char **argv)
 		if (json)
 			print_json(s);
 		else
-			print_text(s, names);
+			print_text(s, names, explain);
 		iommu_pci_names_close(names);
 		ret = EXIT_OK;
 	}
