@@ -315,6 +315,45 @@ static void test_tables_naming_missing_devices(void **state)
 	iommu_platform_free(s.p);
 }
 
+/*
+ * Numbering across kernel versions (reference 2.3): with an explicit-scope
+ * DRHD for 00:03.0 and an INCLUDE_PCI_ALL DRHD, 6.1 probes the PCI bus
+ * once, in order (00:00.0 = 0, 00:02.0 = 1, 00:03.0 = 2); from 6.2 each
+ * unit probes when it registers, explicit units first, so 00:03.0 = 0.
+ */
+static void test_numbering_by_kernel_version(void **state)
+{
+	static const uint8_t scope[] = { 1, 8, 0, 0, 0, 0, 0x03, 0 };
+	struct iommu_system_options o61 = { .kernel = "6.1" }, o62 = { .kernel = "6.2" };
+	struct iommu_system *sys;
+	struct iommu_error err;
+	struct synth s;
+	size_t off;
+
+	(void)state;
+	off = drhd(s.dmar, dmar_header(s.dmar), 0, scope, sizeof(scope));
+	s.dmar[off - 16 - sizeof(scope) + 10] = 0xda;   /* a second register base */
+	off = drhd(s.dmar, off, 1, NULL, 0);
+	s.dmar_len = off;
+	dmar_finish(s.dmar, s.dmar_len);
+	synth_load(&s);
+
+	assert_int_equal(iommu_system_build(s.p, &o61, &sys, &err), 0);
+	assert_int_equal(sys->n_units, 2);
+	assert_false(sys->units[0].include_all);        /* explicit units lead the list */
+	assert_int_equal(sys->devices[0].group->id, 0);
+	assert_int_equal(sys->devices[1].group->id, 1);
+	assert_int_equal(sys->devices[2].group->id, 2);
+	iommu_system_free(sys);
+
+	assert_int_equal(iommu_system_build(s.p, &o62, &sys, &err), 0);
+	assert_int_equal(sys->devices[2].group->id, 0);
+	assert_int_equal(sys->devices[0].group->id, 1);
+	assert_int_equal(sys->devices[1].group->id, 2);
+	iommu_system_free(sys);
+	iommu_platform_free(s.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_default_domain_from_cmdline),
 		cmocka_unit_test(test_unknown_kernel_refused),
 		cmocka_unit_test(test_tables_naming_missing_devices),
+		cmocka_unit_test(test_numbering_by_kernel_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
