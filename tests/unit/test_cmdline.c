@@ -354,6 +354,49 @@ static void test_numbering_by_kernel_version(void **state)
 	iommu_platform_free(s.p);
 }
 
+/*
+ * A unit whose capability register has no supported address width (QEMU's
+ * dma-translation=off): the driver does not translate for it, so its
+ * devices get no group (reference README rule 9; alloc_iommu).
+ */
+static void test_unit_without_address_widths(void **state)
+{
+	struct cfg host, ep;
+	const char *paths[] = { "pci/0000:00:00.0/config", "pci/0000:00:02.0/config", "acpi/DMAR",
+				"iommu_class/dmar0/intel-iommu/address",
+				"iommu_class/dmar0/intel-iommu/cap",
+				"iommu_class/dmar0/intel-iommu/ecap", "kernel-release" };
+	const char *caps[] = { "d2008c22260206\n", "d2008c22260006\n" };   /* SAGAW 0x2, then 0 */
+	struct synth s;
+
+	(void)state;
+	s.dmar_len = drhd(s.dmar, dmar_header(s.dmar), 1, NULL, 0);
+	dmar_finish(s.dmar, s.dmar_len);
+	cfg_init(&host, 256, 0x8086, 0x29c0, 0x060000, 0);
+	cfg_init(&ep, 256, 0x1af4, 0x1000, 0x020000, 0);
+	for (int k = 0; k < 2; k++) {
+		const uint8_t *data[] = { host.b, ep.b, s.dmar, (const uint8_t *)"fed90000\n",
+					  (const uint8_t *)caps[k], (const uint8_t *)"f00f4a\n",
+					  (const uint8_t *)"6.1.0-1-amd64" };
+		size_t lens[] = { 256, 256, s.dmar_len, 9, strlen(caps[k]), 7, 13 };
+		struct iommu_platform *p;
+		struct iommu_system *sys;
+		struct iommu_error err;
+
+		assert_int_equal(iommu_platform_load_files("synthetic", 7, paths, data, lens, &p, &err), 0);
+		assert_int_equal(iommu_system_build(p, NULL, &sys, &err), 0);
+		assert_true(sys->units[0].have_regs);
+		if (k == 0) {
+			assert_int_equal(sys->n_groups, 2);
+		} else {
+			assert_int_equal(sys->n_groups, 0);
+			assert_int_equal(sys->devices[1].nogroup, IOMMU_NOGROUP_UNUSABLE_UNIT);
+		}
+		iommu_system_free(sys);
+		iommu_platform_free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_kernel_refused),
 		cmocka_unit_test(test_tables_naming_missing_devices),
 		cmocka_unit_test(test_numbering_by_kernel_version),
+		cmocka_unit_test(test_unit_without_address_widths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
