@@ -69,16 +69,23 @@ static void warnf(struct iommu_platform *p, const char *fmt, ...)
 	add_warning(p, msg);
 }
 
-/* A sysfs text attribute as a NUL-terminated string without trailing white space. */
-static char *attr_text(const struct iommu_file *f, struct iommu_error *err)
+/*
+ * A sysfs text attribute as a NUL-terminated string without trailing white
+ * space.  NULL on failure, with the errno in *@code when @code is given.
+ */
+static char *attr_text_code(const struct iommu_file *f, int *code, struct iommu_error *err)
 {
 	size_t n = f->len;
 	char *s;
 
+	if (code)
+		*code = -EINVAL;
 	if (memchr(f->data, '\0', n)) {
 		iommu_error_set(err, -EINVAL, "%s: not a text file (holds a NUL byte)", f->path);
 		return NULL;
 	}
+	if (code)
+		*code = -ENOMEM;
 	while (n && (f->data[n - 1] == '\n' || f->data[n - 1] == ' ' ||
 		     f->data[n - 1] == '\t' || f->data[n - 1] == '\r'))
 		n--;
@@ -89,7 +96,14 @@ static char *attr_text(const struct iommu_file *f, struct iommu_error *err)
 	}
 	memcpy(s, f->data, n);
 	s[n] = '\0';
+	if (code)
+		*code = 0;
 	return s;
+}
+
+static char *attr_text(const struct iommu_file *f, struct iommu_error *err)
+{
+	return attr_text_code(f, NULL, err);
 }
 
 /* "0x8086" style attribute; -EINVAL with a message when malformed. */
@@ -642,19 +656,23 @@ int iommu_platform_from_fileset(struct iommu_fileset *fs, int source,
 		goto fail;
 
 	f = iommu_fileset_get(&p->files, "cmdline");
-	p->cmdline = f ? attr_text(f, err) : strdup("");
+	ret = -ENOMEM;
+	p->cmdline = f ? attr_text_code(f, &ret, err) : strdup("");
 	if (!p->cmdline) {
-		ret = err && err->code ? err->code : -ENOMEM;
+		if (ret == -ENOMEM)
+			iommu_error_set(err, ret, "out of memory");
 		goto fail;
 	}
 	f = iommu_fileset_get(&p->files, "kernel-release");
 	if (f) {
-		p->release = attr_text(f, err);
+		p->release = attr_text_code(f, &ret, err);
 		if (!p->release) {
-			ret = err && err->code ? err->code : -ENOMEM;
+			if (ret == -ENOMEM)
+				iommu_error_set(err, ret, "out of memory");
 			goto fail;
 		}
 	}
+	ret = 0;
 	*out = p;
 	return 0;
 fail:
@@ -695,6 +713,7 @@ int iommu_platform_load_files(const char *label, size_t n, const char *const *pa
 	int ret;
 
 	iommu_error_clear(err);
+	*out = NULL;
 	for (size_t i = 0; i < n; i++) {
 		ret = iommu_fileset_add(&fs, paths[i], data[i], lens[i], err);
 		if (ret) {

@@ -235,10 +235,12 @@ static int snapshot_pci(struct iommu_fileset *fs, const char *dir, struct iommu_
 			/* Attributes other than config are optional: a missing one is no error. */
 			ret = add_file(fs, path, rel, rel, err);
 			if (ret == -ENOENT) {
-				if (k == 0)
+				if (k == 0) {
 					ret = iommu_error_set(err, -ENOENT, "%s: missing", rel);
-				else
+				} else {
 					ret = 0;
+					iommu_error_clear(err);
+				}
 			}
 		}
 	}
