@@ -57,6 +57,22 @@ int platform_load(const struct platform_choice *pc, bool dflt_host,
 		  struct iommu_platform **out);
 void platform_print_warnings(const struct iommu_platform *p);
 
+/* The what-if options of the commands that compute groups. */
+#define WHATIF_LONG_OPTIONS \
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE }, \
+	{ "kernel", required_argument, NULL, OPT_KERNEL }, \
+	{ "acs-override", required_argument, NULL, OPT_ACS_OVERRIDE }
+
+struct iommu_system_options;
+struct iommu_system;
+/* Returns 1 if @opt was a what-if option (consumed), 0 otherwise. */
+int whatif_option(struct iommu_system_options *so, int opt, const char *arg);
+/* Load the platform and compute its IOMMU state; prints the error and
+ * returns the exit status on failure.  @warn: print platform warnings. */
+int system_load(const char *cmd, const struct platform_choice *pc,
+		const struct iommu_system_options *so, bool warn,
+		struct iommu_platform **p, struct iommu_system **s);
+
 int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

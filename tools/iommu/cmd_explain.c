@@ -50,9 +50,7 @@ int cmd_explain(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		PLATFORM_LONG_OPTIONS,
-		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "acs-override", required_argument, NULL, OPT_ACS_OVERRIDE },
+		WHATIF_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -60,7 +58,6 @@ int cmd_explain(int argc, char **argv)
 	struct iommu_system_options so = { 0 };
 	struct iommu_platform *p;
 	struct iommu_system *s;
-	struct iommu_error err;
 	int c, ret, status = EXIT_OK;
 
 	optind = 1;
@@ -69,16 +66,9 @@ int cmd_explain(int argc, char **argv)
 		case 'h':
 			fputs(help, stdout);
 			return EXIT_OK;
-		case OPT_CMDLINE:
-			so.cmdline = optarg;
-			continue;
-		case OPT_KERNEL:
-			so.kernel = optarg;
-			continue;
-		case OPT_ACS_OVERRIDE:
-			so.acs_override = optarg;
-			continue;
 		}
+		if (whatif_option(&so, c, optarg))
+			continue;
 		ret = platform_option(&pc, c, optarg);
 		if (ret < 0)
 			return usage_error("explain", "give only one of --snapshot, --builtin, --host");
@@ -92,16 +82,9 @@ int cmd_explain(int argc, char **argv)
 			return usage_error("explain", "'%s' is not a PCI address (SSSS:BB:DD.F or BB:DD.F)",
 					   argv[i]);
 	}
-	ret = platform_load(&pc, false, &p);
+	ret = system_load("explain", &pc, &so, true, &p, &s);
 	if (ret)
 		return ret;
-	platform_print_warnings(p);
-	ret = iommu_system_build(p, &so, &s, &err);
-	if (ret) {
-		fprintf(stderr, "iommu explain: %s\n", err.msg);
-		iommu_platform_free(p);
-		return ret == -ENOMEM ? EXIT_FAILURE_RUNTIME : EXIT_PLATFORM;
-	}
 	if (so.acs_override)
 		printf("(what-if: pcie_acs_override=%s, an out-of-tree patch, NOT mainline Linux)\n",
 		       so.acs_override);

@@ -337,9 +337,7 @@ int cmd_groups(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		PLATFORM_LONG_OPTIONS,
-		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "acs-override", required_argument, NULL, OPT_ACS_OVERRIDE },
+		WHATIF_LONG_OPTIONS,
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
 		{ "explain", no_argument, NULL, OPT_EXPLAIN },
@@ -350,7 +348,6 @@ int cmd_groups(int argc, char **argv)
 	struct iommu_system_options so = { 0 };
 	struct iommu_platform *p;
 	struct iommu_system *s;
-	struct iommu_error err;
 	bool json = false, do_verify = false, explain = false;
 	int c, ret;
 
@@ -360,15 +357,6 @@ int cmd_groups(int argc, char **argv)
 		case 'h':
 			fputs(help, stdout);
 			return EXIT_OK;
-		case OPT_CMDLINE:
-			so.cmdline = optarg;
-			continue;
-		case OPT_KERNEL:
-			so.kernel = optarg;
-			continue;
-		case OPT_ACS_OVERRIDE:
-			so.acs_override = optarg;
-			continue;
 		case OPT_JSON:
 			json = true;
 			continue;
@@ -379,6 +367,8 @@ int cmd_groups(int argc, char **argv)
 			explain = true;
 			continue;
 		}
+		if (whatif_option(&so, c, optarg))
+			continue;
 		ret = platform_option(&pc, c, optarg);
 		if (ret < 0)
 			return usage_error("groups", "give only one of --snapshot, --builtin, --host");
@@ -391,17 +381,9 @@ int cmd_groups(int argc, char **argv)
 		return usage_error("groups", "--verify compares with a running kernel: use it with --host");
 	if (do_verify && (so.cmdline || so.kernel || so.acs_override))
 		return usage_error("groups", "--verify compares what the running kernel did: no what-if options");
-	ret = platform_load(&pc, false, &p);
+	ret = system_load("groups", &pc, &so, !json, &p, &s);
 	if (ret)
 		return ret;
-	if (!json)
-		platform_print_warnings(p);
-	ret = iommu_system_build(p, &so, &s, &err);
-	if (ret) {
-		fprintf(stderr, "iommu groups: %s\n", err.msg);
-		iommu_platform_free(p);
-		return ret == -ENOMEM ? EXIT_FAILURE_RUNTIME : EXIT_PLATFORM;
-	}
 	if (do_verify) {
 		ret = verify(s, pc.sysfs);
 	} else {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "iommu/core.h"
 
 int usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -104,4 +105,42 @@ void format_device_line(struct iommu_pci_names *names, const struct iommu_pci_de
 		else
 			snprintf(buf + n, len - n, " (prog-if %02x)", d->class_code & 0xff);
 	}
+}
+
+int whatif_option(struct iommu_system_options *so, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_CMDLINE:
+		so->cmdline = arg;
+		return 1;
+	case OPT_KERNEL:
+		so->kernel = arg;
+		return 1;
+	case OPT_ACS_OVERRIDE:
+		so->acs_override = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int system_load(const char *cmd, const struct platform_choice *pc,
+		const struct iommu_system_options *so, bool warn,
+		struct iommu_platform **p, struct iommu_system **s)
+{
+	struct iommu_error err;
+	int ret = platform_load(pc, false, p);
+
+	if (ret)
+		return ret;
+	if (warn)
+		platform_print_warnings(*p);
+	ret = iommu_system_build(*p, so, s, &err);
+	if (ret) {
+		fprintf(stderr, "iommu %s: %s\n", cmd, err.msg);
+		iommu_platform_free(*p);
+		*p = NULL;
+		return ret == -ENOMEM ? EXIT_FAILURE_RUNTIME : EXIT_PLATFORM;
+	}
+	return EXIT_OK;
 }
