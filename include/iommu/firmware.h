@@ -237,10 +237,11 @@ int iommu_dmar_scope_match(const struct iommu_dmar_scope *scope, uint16_t segmen
 			   const struct iommu_pci_dev *dev);
 
 /*
- * Resolve a device scope's path to the PCI function it names on @p,
- * walking from start_bus through bridges' secondary bus numbers as
- * dmar_insert_dev_scope/dmar_find_matched... do.  NULL when the path
- * leads nowhere on this platform.
+ * Resolve a device scope's path to the PCI function it names on @p (SR-IOV
+ * VFs aside, as the kernel never enters them in scopes): the one whose path
+ * from its root bus matches, else the one the single-element fallback
+ * matches (iommu_dmar_scope_match).  NULL when the path leads nowhere on
+ * this platform.
  */
 struct iommu_pci_dev *iommu_dmar_scope_device(const struct iommu_dmar_scope *scope,
 					      uint16_t segment,
@@ -458,6 +459,24 @@ void iommu_ivrs_ivmd_range(const struct iommu_ivrs_block *ivmd, uint64_t *start,
 int iommu_ivrs_check_platform(const struct iommu_ivrs *ivrs, const struct iommu_ivrs_map *map,
 			      const struct iommu_platform *p,
 			      struct iommu_diag **out, size_t *n);
+
+/* ------------------------------------------------------------------ */
+/* PCI host bridges in the DSDT                                         */
+
+struct iommu_acpi_host_bridge {
+	char name[5];           /* the ACPI device's own name segment ("PCI0") */
+	uint16_t segment;       /* _SEG, 0 when absent */
+	uint8_t bus;            /* _BBN */
+	bool bus_known;         /* false when _BBN is a method (absent means 0) */
+};
+
+/*
+ * PNP0A03/PNP0A08 devices of an AML table (the DSDT) in namespace order,
+ * the order the kernel adds their root buses in.  Returns how many were
+ * found; fills up to @max.  Only constant Name() values are read.
+ */
+size_t iommu_acpi_host_bridges(const uint8_t *table, size_t len,
+			       struct iommu_acpi_host_bridge *out, size_t max);
 
 #ifdef __cplusplus
 }

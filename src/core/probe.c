@@ -166,29 +166,51 @@ static int add_unit(struct iommu_system *s, struct iommu_unit u)
 	return 0;
 }
 
-/* Root buses in the order the kernel enumerates host bridges. */
-static size_t root_order(const struct iommu_platform *p, const struct iommu_pci_bus **out, size_t max)
+/*
+ * Root buses in the order the kernel enumerates host bridges: ACPI
+ * namespace order of the PNP0A03/PNP0A08 devices in the DSDT
+ * (acpi_pci_root_add).  Roots the DSDT does not name (no DSDT, or a _BBN
+ * computed by a method) follow, segment 0 bus 0 first, then by number.
+ */
+static size_t root_order(struct iommu_system *s, const struct iommu_pci_bus **out, size_t max)
 {
-	size_t n = iommu_platform_num_root_buses(p), k = 0;
+	const struct iommu_platform *p = s->platform;
+	size_t n = iommu_platform_num_root_buses(p), k = 0, nb = 0;
+	struct iommu_acpi_host_bridge hb[64];
+	bool *taken = calloc(n ? n : 1, sizeof(*taken));
+	const uint8_t *dsdt;
+	size_t dlen;
 
-	/*
-	 * ACPI namespace order decides (acpi_pci_root_add per PNP0A08 device).
-	 * Until the DSDT is read, take segment 0 bus 0 first, then the other
-	 * roots highest bus first, which is the order QEMU's DSDT lists its
-	 * expander bridges in (lx-pxb capture).
-	 */
-	for (size_t i = 0; i < n && k < max; i++) {
-		const struct iommu_pci_bus *b = iommu_platform_root_bus(p, i);
+	if (!taken)
+		return 0;
+	if (!iommu_platform_acpi_table(p, "DSDT", &dsdt, &dlen))
+		nb = iommu_acpi_host_bridges(dsdt, dlen, hb, 64);
+	for (size_t h = 0; h < nb && h < 64; h++) {
+		if (!hb[h].bus_known)
+			continue;
+		for (size_t i = 0; i < n && k < max; i++) {
+			const struct iommu_pci_bus *b = iommu_platform_root_bus(p, i);
 
-		if (b->segment == 0 && b->number == 0)
-			out[k++] = b;
+			if (!taken[i] && b->segment == hb[h].segment && b->number == hb[h].bus) {
+				out[k++] = b;
+				taken[i] = true;
+			}
+		}
 	}
-	for (size_t i = n; i-- > 0 && k < max;) {
-		const struct iommu_pci_bus *b = iommu_platform_root_bus(p, i);
+	if (nb && k < n)
+		snote(s, "the DSDT does not name every root bus with a constant _BBN; the others are "
+		      "taken in bus order");
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n && k < max; i++) {
+			const struct iommu_pci_bus *b = iommu_platform_root_bus(p, i);
+			bool zero = b->segment == 0 && b->number == 0;
 
-		if (!(b->segment == 0 && b->number == 0))
-			out[k++] = b;
-	}
+			if (!taken[i] && zero == (pass == 0)) {
+				out[k++] = b;
+				taken[i] = true;
+			}
+		}
+	free(taken);
 	return k;
 }
 
@@ -595,7 +617,7 @@ static int probe_all(struct iommu_system *s)
 
 	if (!order)
 		return -ENOMEM;
-	nroots = root_order(p, roots, 256);
+	nroots = root_order(s, roots, 256);
 	for (size_t r = 0; r < nroots; r++)
 		add_order_bus(roots[r], order, &n, nd);
 
