@@ -1,0 +1,651 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Intel VT-d register and in-memory formats, as the specification gives
+ * them (Intel Virtualization Technology for Directed I/O, Architecture
+ * Specification: chapter 9 for in-memory structures, 10 for registers;
+ * section numbers of revision 3.x/4.x, where they are stable).
+ *
+ * Every field is a mask over its bit span; reserved spans are named by the
+ * span (RSVD_11_1).  After each register or 64-bit word, IOMMU_VTD_TILES64
+ * (or _TILES32) proves at compile time that the listed fields cover every
+ * bit exactly once: a typo in a span is a build failure.
+ *
+ * Structures in memory are arrays of little-endian 64-bit words; "LO" is
+ * bits 63:0 of a 128-bit entry, "HI" bits 127:64 (a field HI bit n is bit
+ * 64+n of the entry in the specification's numbering).
+ */
+#ifndef IOMMU_HW_VTD_SPEC_H
+#define IOMMU_HW_VTD_SPEC_H
+
+#include "util/bits.h"
+
+/* ------------------------------------------------------------------ */
+/* Compile-time tiling checks                                           */
+
+#define IOMMU_VTD__FE_1(f, a) f(a)
+#define IOMMU_VTD__FE_2(f, a, ...) f(a) IOMMU_VTD__FE_1(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_3(f, a, ...) f(a) IOMMU_VTD__FE_2(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_4(f, a, ...) f(a) IOMMU_VTD__FE_3(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_5(f, a, ...) f(a) IOMMU_VTD__FE_4(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_6(f, a, ...) f(a) IOMMU_VTD__FE_5(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_7(f, a, ...) f(a) IOMMU_VTD__FE_6(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_8(f, a, ...) f(a) IOMMU_VTD__FE_7(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_9(f, a, ...) f(a) IOMMU_VTD__FE_8(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_10(f, a, ...) f(a) IOMMU_VTD__FE_9(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_11(f, a, ...) f(a) IOMMU_VTD__FE_10(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_12(f, a, ...) f(a) IOMMU_VTD__FE_11(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_13(f, a, ...) f(a) IOMMU_VTD__FE_12(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_14(f, a, ...) f(a) IOMMU_VTD__FE_13(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_15(f, a, ...) f(a) IOMMU_VTD__FE_14(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_16(f, a, ...) f(a) IOMMU_VTD__FE_15(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_17(f, a, ...) f(a) IOMMU_VTD__FE_16(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_18(f, a, ...) f(a) IOMMU_VTD__FE_17(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_19(f, a, ...) f(a) IOMMU_VTD__FE_18(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_20(f, a, ...) f(a) IOMMU_VTD__FE_19(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_21(f, a, ...) f(a) IOMMU_VTD__FE_20(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_22(f, a, ...) f(a) IOMMU_VTD__FE_21(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_23(f, a, ...) f(a) IOMMU_VTD__FE_22(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_24(f, a, ...) f(a) IOMMU_VTD__FE_23(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_25(f, a, ...) f(a) IOMMU_VTD__FE_24(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_26(f, a, ...) f(a) IOMMU_VTD__FE_25(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_27(f, a, ...) f(a) IOMMU_VTD__FE_26(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_28(f, a, ...) f(a) IOMMU_VTD__FE_27(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_29(f, a, ...) f(a) IOMMU_VTD__FE_28(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_30(f, a, ...) f(a) IOMMU_VTD__FE_29(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_31(f, a, ...) f(a) IOMMU_VTD__FE_30(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_32(f, a, ...) f(a) IOMMU_VTD__FE_31(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_33(f, a, ...) f(a) IOMMU_VTD__FE_32(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_34(f, a, ...) f(a) IOMMU_VTD__FE_33(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_35(f, a, ...) f(a) IOMMU_VTD__FE_34(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_36(f, a, ...) f(a) IOMMU_VTD__FE_35(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_37(f, a, ...) f(a) IOMMU_VTD__FE_36(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_38(f, a, ...) f(a) IOMMU_VTD__FE_37(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_39(f, a, ...) f(a) IOMMU_VTD__FE_38(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_40(f, a, ...) f(a) IOMMU_VTD__FE_39(f, __VA_ARGS__)
+#define IOMMU_VTD__FE_N(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12,  \
+			_13, _14, _15, _16, _17, _18, _19, _20, _21, _22,  \
+			_23, _24, _25, _26, _27, _28, _29, _30, _31, _32,  \
+			_33, _34, _35, _36, _37, _38, _39, _40, N, ...) N
+#define IOMMU_VTD__FOREACH(f, ...)                                          \
+	IOMMU_VTD__FE_N(__VA_ARGS__, IOMMU_VTD__FE_40, IOMMU_VTD__FE_39, \
+			IOMMU_VTD__FE_38, IOMMU_VTD__FE_37, IOMMU_VTD__FE_36, \
+			IOMMU_VTD__FE_35, IOMMU_VTD__FE_34, IOMMU_VTD__FE_33, \
+			IOMMU_VTD__FE_32, IOMMU_VTD__FE_31,    \
+			IOMMU_VTD__FE_30, IOMMU_VTD__FE_29, IOMMU_VTD__FE_28, \
+			IOMMU_VTD__FE_27, IOMMU_VTD__FE_26, IOMMU_VTD__FE_25, \
+			IOMMU_VTD__FE_24, IOMMU_VTD__FE_23, IOMMU_VTD__FE_22, \
+			IOMMU_VTD__FE_21, IOMMU_VTD__FE_20, IOMMU_VTD__FE_19, \
+			IOMMU_VTD__FE_18, IOMMU_VTD__FE_17, IOMMU_VTD__FE_16, \
+			IOMMU_VTD__FE_15, IOMMU_VTD__FE_14, IOMMU_VTD__FE_13, \
+			IOMMU_VTD__FE_12, IOMMU_VTD__FE_11, IOMMU_VTD__FE_10, \
+			IOMMU_VTD__FE_9, IOMMU_VTD__FE_8, IOMMU_VTD__FE_7,    \
+			IOMMU_VTD__FE_6, IOMMU_VTD__FE_5, IOMMU_VTD__FE_4,    \
+			IOMMU_VTD__FE_3, IOMMU_VTD__FE_2, IOMMU_VTD__FE_1)    \
+	(f, __VA_ARGS__)
+#define IOMMU_VTD__OR(m) | (uint64_t)(m)
+#define IOMMU_VTD__POP(m) + __builtin_popcountll((uint64_t)(m))
+
+/* The masks cover bits 63..0 (31..0) with no gap (their OR is all ones)
+ * and no overlap (their bit counts add up to the width). */
+#define IOMMU_VTD_TILES64(name, ...)                                         \
+	_Static_assert((0 IOMMU_VTD__FOREACH(IOMMU_VTD__OR, __VA_ARGS__)) ==    \
+			       ~UINT64_C(0) &&                                  \
+		       (0 IOMMU_VTD__FOREACH(IOMMU_VTD__POP, __VA_ARGS__)) == 64, \
+		       #name ": fields do not tile 64 bits exactly")
+#define IOMMU_VTD_TILES32(name, ...)                                         \
+	_Static_assert((0 IOMMU_VTD__FOREACH(IOMMU_VTD__OR, __VA_ARGS__)) ==    \
+			       UINT64_C(0xffffffff) &&                          \
+		       (0 IOMMU_VTD__FOREACH(IOMMU_VTD__POP, __VA_ARGS__)) == 32, \
+		       #name ": fields do not tile 32 bits exactly")
+
+/* ------------------------------------------------------------------ */
+/* Register offsets (10.4, "Register Descriptions")                     */
+
+#define IOMMU_VTD_REG_VER      0x000u /* 32 */
+#define IOMMU_VTD_REG_CAP      0x008u /* 64 */
+#define IOMMU_VTD_REG_ECAP     0x010u /* 64 */
+#define IOMMU_VTD_REG_GCMD     0x018u /* 32 */
+#define IOMMU_VTD_REG_GSTS     0x01cu /* 32 */
+#define IOMMU_VTD_REG_RTADDR   0x020u /* 64 */
+#define IOMMU_VTD_REG_CCMD     0x028u /* 64 */
+#define IOMMU_VTD_REG_FSTS     0x034u /* 32 */
+#define IOMMU_VTD_REG_FECTL    0x038u /* 32 */
+#define IOMMU_VTD_REG_FEDATA   0x03cu /* 32 */
+#define IOMMU_VTD_REG_FEADDR   0x040u /* 32 */
+#define IOMMU_VTD_REG_FEUADDR  0x044u /* 32 */
+#define IOMMU_VTD_REG_AFLOG    0x058u /* 64 */
+#define IOMMU_VTD_REG_PMEN     0x064u /* 32 */
+#define IOMMU_VTD_REG_PLMBASE  0x068u /* 32 */
+#define IOMMU_VTD_REG_PLMLIMIT 0x06cu /* 32 */
+#define IOMMU_VTD_REG_PHMBASE  0x070u /* 64 */
+#define IOMMU_VTD_REG_PHMLIMIT 0x078u /* 64 */
+#define IOMMU_VTD_REG_IQH      0x080u /* 64 */
+#define IOMMU_VTD_REG_IQT      0x088u /* 64 */
+#define IOMMU_VTD_REG_IQA      0x090u /* 64 */
+#define IOMMU_VTD_REG_ICS      0x09cu /* 32 */
+#define IOMMU_VTD_REG_IECTL    0x0a0u /* 32 */
+#define IOMMU_VTD_REG_IEDATA   0x0a4u /* 32 */
+#define IOMMU_VTD_REG_IEADDR   0x0a8u /* 32 */
+#define IOMMU_VTD_REG_IEUADDR  0x0acu /* 32 */
+#define IOMMU_VTD_REG_IQERCD   0x0b0u /* 64 */
+#define IOMMU_VTD_REG_IRTA     0x0b8u /* 64 */
+/* Page request queue, MTRRs, PASID, performance monitoring: not modelled
+ * (the capabilities the model accepts do not advertise them). */
+/* IOTLB registers at ECAP.IRO * 16 (10.4.8): */
+#define IOMMU_VTD_REG_IVA_OFF    0x0u /* 64, IVA_REG */
+#define IOMMU_VTD_REG_IOTLB_OFF  0x8u /* 64, IOTLB_REG */
+/* Fault recording registers at CAP.FRO * 16, 16 bytes each (10.4.14). */
+#define IOMMU_VTD_FRCD_SIZE      16u
+
+/* VER_REG (10.4.1) */
+#define IOMMU_VTD_VER_MIN          IOMMU_GENMASK(3, 0)
+#define IOMMU_VTD_VER_MAX          IOMMU_GENMASK(7, 4)
+#define IOMMU_VTD_VER_RSVD_31_8    IOMMU_GENMASK(31, 8)
+IOMMU_VTD_TILES32(VER, IOMMU_VTD_VER_MIN, IOMMU_VTD_VER_MAX,
+		  IOMMU_VTD_VER_RSVD_31_8);
+
+/* CAP_REG (10.4.2) */
+#define IOMMU_VTD_CAP_ND           IOMMU_GENMASK(2, 0)
+#define IOMMU_VTD_CAP_AFL          IOMMU_BIT(3)
+#define IOMMU_VTD_CAP_RWBF         IOMMU_BIT(4)
+#define IOMMU_VTD_CAP_PLMR         IOMMU_BIT(5)
+#define IOMMU_VTD_CAP_PHMR         IOMMU_BIT(6)
+#define IOMMU_VTD_CAP_CM           IOMMU_BIT(7)
+#define IOMMU_VTD_CAP_SAGAW        IOMMU_GENMASK(12, 8)
+#define IOMMU_VTD_CAP_RSVD_15_13   IOMMU_GENMASK(15, 13)
+#define IOMMU_VTD_CAP_MGAW         IOMMU_GENMASK(21, 16)
+#define IOMMU_VTD_CAP_ZLR          IOMMU_BIT(22)
+#define IOMMU_VTD_CAP_RSVD_23      IOMMU_BIT(23)
+#define IOMMU_VTD_CAP_FRO          IOMMU_GENMASK(33, 24)
+#define IOMMU_VTD_CAP_SLLPS        IOMMU_GENMASK(37, 34)
+#define IOMMU_VTD_CAP_RSVD_38      IOMMU_BIT(38)
+#define IOMMU_VTD_CAP_PSI          IOMMU_BIT(39)
+#define IOMMU_VTD_CAP_NFR          IOMMU_GENMASK(47, 40)
+#define IOMMU_VTD_CAP_MAMV         IOMMU_GENMASK(53, 48)
+#define IOMMU_VTD_CAP_DWD          IOMMU_BIT(54)
+#define IOMMU_VTD_CAP_DRD          IOMMU_BIT(55)
+#define IOMMU_VTD_CAP_FL1GP        IOMMU_BIT(56)
+#define IOMMU_VTD_CAP_RSVD_58_57   IOMMU_GENMASK(58, 57)
+#define IOMMU_VTD_CAP_PI           IOMMU_BIT(59)
+#define IOMMU_VTD_CAP_FL5LP        IOMMU_BIT(60)
+#define IOMMU_VTD_CAP_RSVD_61      IOMMU_BIT(61)
+#define IOMMU_VTD_CAP_ESIRTPS      IOMMU_BIT(62)
+#define IOMMU_VTD_CAP_ESRTPS       IOMMU_BIT(63)
+IOMMU_VTD_TILES64(CAP, IOMMU_VTD_CAP_ND, IOMMU_VTD_CAP_AFL,
+		  IOMMU_VTD_CAP_RWBF, IOMMU_VTD_CAP_PLMR, IOMMU_VTD_CAP_PHMR,
+		  IOMMU_VTD_CAP_CM, IOMMU_VTD_CAP_SAGAW,
+		  IOMMU_VTD_CAP_RSVD_15_13, IOMMU_VTD_CAP_MGAW,
+		  IOMMU_VTD_CAP_ZLR, IOMMU_VTD_CAP_RSVD_23, IOMMU_VTD_CAP_FRO,
+		  IOMMU_VTD_CAP_SLLPS, IOMMU_VTD_CAP_RSVD_38,
+		  IOMMU_VTD_CAP_PSI, IOMMU_VTD_CAP_NFR, IOMMU_VTD_CAP_MAMV,
+		  IOMMU_VTD_CAP_DWD, IOMMU_VTD_CAP_DRD, IOMMU_VTD_CAP_FL1GP,
+		  IOMMU_VTD_CAP_RSVD_58_57, IOMMU_VTD_CAP_PI,
+		  IOMMU_VTD_CAP_FL5LP, IOMMU_VTD_CAP_RSVD_61,
+		  IOMMU_VTD_CAP_ESIRTPS, IOMMU_VTD_CAP_ESRTPS);
+/* SAGAW bits: 1 = 39-bit (3-level), 2 = 48-bit (4-level), 3 = 57-bit
+ * (5-level); bits 0 and 4 are reserved encodings the model rejects. */
+#define IOMMU_VTD_SAGAW_SUPPORTED  UINT64_C(0x0e)
+/* SLLPS bits: 0 = 2 MiB, 1 = 1 GiB. */
+#define IOMMU_VTD_SLLPS_2M         UINT64_C(0x1)
+#define IOMMU_VTD_SLLPS_1G         UINT64_C(0x2)
+
+/* ECAP_REG (10.4.3) */
+#define IOMMU_VTD_ECAP_C           IOMMU_BIT(0)
+#define IOMMU_VTD_ECAP_QI          IOMMU_BIT(1)
+#define IOMMU_VTD_ECAP_DT          IOMMU_BIT(2)
+#define IOMMU_VTD_ECAP_IR          IOMMU_BIT(3)
+#define IOMMU_VTD_ECAP_EIM         IOMMU_BIT(4)
+#define IOMMU_VTD_ECAP_RSVD_5      IOMMU_BIT(5)
+#define IOMMU_VTD_ECAP_PT          IOMMU_BIT(6)
+#define IOMMU_VTD_ECAP_SC          IOMMU_BIT(7)
+#define IOMMU_VTD_ECAP_IRO         IOMMU_GENMASK(17, 8)
+#define IOMMU_VTD_ECAP_RSVD_19_18  IOMMU_GENMASK(19, 18)
+#define IOMMU_VTD_ECAP_MHMV        IOMMU_GENMASK(23, 20)
+#define IOMMU_VTD_ECAP_RSVD_24     IOMMU_BIT(24)
+#define IOMMU_VTD_ECAP_MTS         IOMMU_BIT(25)
+#define IOMMU_VTD_ECAP_NEST        IOMMU_BIT(26)
+#define IOMMU_VTD_ECAP_RSVD_28_27  IOMMU_GENMASK(28, 27)
+#define IOMMU_VTD_ECAP_PRS         IOMMU_BIT(29)
+#define IOMMU_VTD_ECAP_ERS         IOMMU_BIT(30)
+#define IOMMU_VTD_ECAP_SRS         IOMMU_BIT(31)
+#define IOMMU_VTD_ECAP_RSVD_32     IOMMU_BIT(32)
+#define IOMMU_VTD_ECAP_NWFS        IOMMU_BIT(33)
+#define IOMMU_VTD_ECAP_EAFS        IOMMU_BIT(34)
+#define IOMMU_VTD_ECAP_PSS         IOMMU_GENMASK(39, 35)
+#define IOMMU_VTD_ECAP_PASID       IOMMU_BIT(40)
+#define IOMMU_VTD_ECAP_DIT         IOMMU_BIT(41)
+#define IOMMU_VTD_ECAP_PDS         IOMMU_BIT(42)
+#define IOMMU_VTD_ECAP_SMTS        IOMMU_BIT(43)
+#define IOMMU_VTD_ECAP_VCS         IOMMU_BIT(44)
+#define IOMMU_VTD_ECAP_SLADS       IOMMU_BIT(45)
+#define IOMMU_VTD_ECAP_SLTS        IOMMU_BIT(46)
+#define IOMMU_VTD_ECAP_FLTS        IOMMU_BIT(47)
+#define IOMMU_VTD_ECAP_SMPWCS      IOMMU_BIT(48)
+#define IOMMU_VTD_ECAP_RPS         IOMMU_BIT(49)
+#define IOMMU_VTD_ECAP_RSVD_63_50  IOMMU_GENMASK(63, 50)
+IOMMU_VTD_TILES64(ECAP, IOMMU_VTD_ECAP_C, IOMMU_VTD_ECAP_QI,
+		  IOMMU_VTD_ECAP_DT, IOMMU_VTD_ECAP_IR, IOMMU_VTD_ECAP_EIM,
+		  IOMMU_VTD_ECAP_RSVD_5, IOMMU_VTD_ECAP_PT, IOMMU_VTD_ECAP_SC,
+		  IOMMU_VTD_ECAP_IRO, IOMMU_VTD_ECAP_RSVD_19_18,
+		  IOMMU_VTD_ECAP_MHMV, IOMMU_VTD_ECAP_RSVD_24,
+		  IOMMU_VTD_ECAP_MTS, IOMMU_VTD_ECAP_NEST,
+		  IOMMU_VTD_ECAP_RSVD_28_27, IOMMU_VTD_ECAP_PRS,
+		  IOMMU_VTD_ECAP_ERS, IOMMU_VTD_ECAP_SRS,
+		  IOMMU_VTD_ECAP_RSVD_32, IOMMU_VTD_ECAP_NWFS,
+		  IOMMU_VTD_ECAP_EAFS, IOMMU_VTD_ECAP_PSS,
+		  IOMMU_VTD_ECAP_PASID, IOMMU_VTD_ECAP_DIT,
+		  IOMMU_VTD_ECAP_PDS, IOMMU_VTD_ECAP_SMTS,
+		  IOMMU_VTD_ECAP_VCS, IOMMU_VTD_ECAP_SLADS,
+		  IOMMU_VTD_ECAP_SLTS, IOMMU_VTD_ECAP_FLTS,
+		  IOMMU_VTD_ECAP_SMPWCS, IOMMU_VTD_ECAP_RPS,
+		  IOMMU_VTD_ECAP_RSVD_63_50);
+
+/* GCMD_REG and GSTS_REG (10.4.4, 10.4.5): command bit n is reflected by
+ * status bit n. */
+#define IOMMU_VTD_GCMD_TE          IOMMU_BIT(31)
+#define IOMMU_VTD_GCMD_SRTP        IOMMU_BIT(30)
+#define IOMMU_VTD_GCMD_SFL         IOMMU_BIT(29)
+#define IOMMU_VTD_GCMD_EAFL        IOMMU_BIT(28)
+#define IOMMU_VTD_GCMD_WBF         IOMMU_BIT(27)
+#define IOMMU_VTD_GCMD_QIE         IOMMU_BIT(26)
+#define IOMMU_VTD_GCMD_IRE         IOMMU_BIT(25)
+#define IOMMU_VTD_GCMD_SIRTP       IOMMU_BIT(24)
+#define IOMMU_VTD_GCMD_CFI         IOMMU_BIT(23)
+#define IOMMU_VTD_GCMD_RSVD_22_0   IOMMU_GENMASK(22, 0)
+IOMMU_VTD_TILES32(GCMD, IOMMU_VTD_GCMD_TE, IOMMU_VTD_GCMD_SRTP,
+		  IOMMU_VTD_GCMD_SFL, IOMMU_VTD_GCMD_EAFL, IOMMU_VTD_GCMD_WBF,
+		  IOMMU_VTD_GCMD_QIE, IOMMU_VTD_GCMD_IRE,
+		  IOMMU_VTD_GCMD_SIRTP, IOMMU_VTD_GCMD_CFI,
+		  IOMMU_VTD_GCMD_RSVD_22_0);
+#define IOMMU_VTD_GSTS_TES         IOMMU_BIT(31)
+#define IOMMU_VTD_GSTS_RTPS        IOMMU_BIT(30)
+#define IOMMU_VTD_GSTS_FLS         IOMMU_BIT(29)
+#define IOMMU_VTD_GSTS_AFLS        IOMMU_BIT(28)
+#define IOMMU_VTD_GSTS_WBFS        IOMMU_BIT(27)
+#define IOMMU_VTD_GSTS_QIES        IOMMU_BIT(26)
+#define IOMMU_VTD_GSTS_IRES        IOMMU_BIT(25)
+#define IOMMU_VTD_GSTS_IRTPS       IOMMU_BIT(24)
+#define IOMMU_VTD_GSTS_CFIS        IOMMU_BIT(23)
+#define IOMMU_VTD_GSTS_RSVD_22_0   IOMMU_GENMASK(22, 0)
+IOMMU_VTD_TILES32(GSTS, IOMMU_VTD_GSTS_TES, IOMMU_VTD_GSTS_RTPS,
+		  IOMMU_VTD_GSTS_FLS, IOMMU_VTD_GSTS_AFLS,
+		  IOMMU_VTD_GSTS_WBFS, IOMMU_VTD_GSTS_QIES,
+		  IOMMU_VTD_GSTS_IRES, IOMMU_VTD_GSTS_IRTPS,
+		  IOMMU_VTD_GSTS_CFIS, IOMMU_VTD_GSTS_RSVD_22_0);
+
+/* RTADDR_REG (10.4.6) */
+#define IOMMU_VTD_RTADDR_RSVD_9_0  IOMMU_GENMASK(9, 0)
+#define IOMMU_VTD_RTADDR_TTM       IOMMU_GENMASK(11, 10)
+#define IOMMU_VTD_RTADDR_RTA       IOMMU_GENMASK(63, 12)
+IOMMU_VTD_TILES64(RTADDR, IOMMU_VTD_RTADDR_RSVD_9_0, IOMMU_VTD_RTADDR_TTM,
+		  IOMMU_VTD_RTADDR_RTA);
+#define IOMMU_VTD_TTM_LEGACY       0u
+
+/* CCMD_REG (10.4.7) */
+#define IOMMU_VTD_CCMD_DID         IOMMU_GENMASK(15, 0)
+#define IOMMU_VTD_CCMD_SID         IOMMU_GENMASK(31, 16)
+#define IOMMU_VTD_CCMD_FM          IOMMU_GENMASK(33, 32)
+#define IOMMU_VTD_CCMD_RSVD_58_34  IOMMU_GENMASK(58, 34)
+#define IOMMU_VTD_CCMD_CAIG        IOMMU_GENMASK(60, 59)
+#define IOMMU_VTD_CCMD_CIRG        IOMMU_GENMASK(62, 61)
+#define IOMMU_VTD_CCMD_ICC         IOMMU_BIT(63)
+IOMMU_VTD_TILES64(CCMD, IOMMU_VTD_CCMD_DID, IOMMU_VTD_CCMD_SID,
+		  IOMMU_VTD_CCMD_FM, IOMMU_VTD_CCMD_RSVD_58_34,
+		  IOMMU_VTD_CCMD_CAIG, IOMMU_VTD_CCMD_CIRG,
+		  IOMMU_VTD_CCMD_ICC);
+/* Granularities of CIRG/CAIG, IIRG/IAIG and the QI descriptors' G. */
+#define IOMMU_VTD_GRAN_GLOBAL      1u
+#define IOMMU_VTD_GRAN_DOMAIN      2u
+#define IOMMU_VTD_GRAN_DEVICE      3u /* context cache: device-selective */
+#define IOMMU_VTD_GRAN_PAGE        3u /* IOTLB: page-selective-within-domain */
+
+/* FSTS_REG (10.4.9) */
+#define IOMMU_VTD_FSTS_PFO         IOMMU_BIT(0)
+#define IOMMU_VTD_FSTS_PPF         IOMMU_BIT(1)
+#define IOMMU_VTD_FSTS_AFO         IOMMU_BIT(2)
+#define IOMMU_VTD_FSTS_APF         IOMMU_BIT(3)
+#define IOMMU_VTD_FSTS_IQE         IOMMU_BIT(4)
+#define IOMMU_VTD_FSTS_ICE         IOMMU_BIT(5)
+#define IOMMU_VTD_FSTS_ITE         IOMMU_BIT(6)
+#define IOMMU_VTD_FSTS_RSVD_7      IOMMU_BIT(7)
+#define IOMMU_VTD_FSTS_FRI         IOMMU_GENMASK(15, 8)
+#define IOMMU_VTD_FSTS_RSVD_31_16  IOMMU_GENMASK(31, 16)
+IOMMU_VTD_TILES32(FSTS, IOMMU_VTD_FSTS_PFO, IOMMU_VTD_FSTS_PPF,
+		  IOMMU_VTD_FSTS_AFO, IOMMU_VTD_FSTS_APF, IOMMU_VTD_FSTS_IQE,
+		  IOMMU_VTD_FSTS_ICE, IOMMU_VTD_FSTS_ITE,
+		  IOMMU_VTD_FSTS_RSVD_7, IOMMU_VTD_FSTS_FRI,
+		  IOMMU_VTD_FSTS_RSVD_31_16);
+/* The write-1-to-clear status bits. */
+#define IOMMU_VTD_FSTS_RW1C \
+	(IOMMU_VTD_FSTS_PFO | IOMMU_VTD_FSTS_AFO | IOMMU_VTD_FSTS_APF | \
+	 IOMMU_VTD_FSTS_IQE | IOMMU_VTD_FSTS_ICE | IOMMU_VTD_FSTS_ITE)
+
+/* FECTL_REG and IECTL_REG (10.4.10, 10.4.24) */
+#define IOMMU_VTD_ECTL_RSVD_29_0   IOMMU_GENMASK(29, 0)
+#define IOMMU_VTD_ECTL_IP          IOMMU_BIT(30)
+#define IOMMU_VTD_ECTL_IM          IOMMU_BIT(31)
+IOMMU_VTD_TILES32(ECTL, IOMMU_VTD_ECTL_RSVD_29_0, IOMMU_VTD_ECTL_IP,
+		  IOMMU_VTD_ECTL_IM);
+/* FEDATA/IEDATA (10.4.11): 16-bit message data; EIMD upper half only
+ * with 32-bit message data, which the model does not implement. */
+#define IOMMU_VTD_EDATA_IMD        IOMMU_GENMASK(15, 0)
+#define IOMMU_VTD_EDATA_EIMD       IOMMU_GENMASK(31, 16)
+IOMMU_VTD_TILES32(EDATA, IOMMU_VTD_EDATA_IMD, IOMMU_VTD_EDATA_EIMD);
+/* FEADDR/IEADDR (10.4.12): dword-aligned message address. */
+#define IOMMU_VTD_EADDR_RSVD_1_0   IOMMU_GENMASK(1, 0)
+#define IOMMU_VTD_EADDR_MA         IOMMU_GENMASK(31, 2)
+IOMMU_VTD_TILES32(EADDR, IOMMU_VTD_EADDR_RSVD_1_0, IOMMU_VTD_EADDR_MA);
+
+/* PMEN_REG (10.4.16) */
+#define IOMMU_VTD_PMEN_PRS         IOMMU_BIT(0)
+#define IOMMU_VTD_PMEN_RSVD_30_1   IOMMU_GENMASK(30, 1)
+#define IOMMU_VTD_PMEN_EPM         IOMMU_BIT(31)
+IOMMU_VTD_TILES32(PMEN, IOMMU_VTD_PMEN_PRS, IOMMU_VTD_PMEN_RSVD_30_1,
+		  IOMMU_VTD_PMEN_EPM);
+
+/* IQH_REG and IQT_REG (10.4.22, 10.4.23), 128-bit descriptors. */
+#define IOMMU_VTD_IQ_RSVD_3_0      IOMMU_GENMASK(3, 0)
+#define IOMMU_VTD_IQ_QPTR          IOMMU_GENMASK(18, 4)
+#define IOMMU_VTD_IQ_RSVD_63_19    IOMMU_GENMASK(63, 19)
+IOMMU_VTD_TILES64(IQH_IQT, IOMMU_VTD_IQ_RSVD_3_0, IOMMU_VTD_IQ_QPTR,
+		  IOMMU_VTD_IQ_RSVD_63_19);
+
+/* IQA_REG (10.4.24) */
+#define IOMMU_VTD_IQA_QS           IOMMU_GENMASK(2, 0)
+#define IOMMU_VTD_IQA_RSVD_10_3    IOMMU_GENMASK(10, 3)
+#define IOMMU_VTD_IQA_DW           IOMMU_BIT(11)
+#define IOMMU_VTD_IQA_IQA          IOMMU_GENMASK(63, 12)
+IOMMU_VTD_TILES64(IQA, IOMMU_VTD_IQA_QS, IOMMU_VTD_IQA_RSVD_10_3,
+		  IOMMU_VTD_IQA_DW, IOMMU_VTD_IQA_IQA);
+
+/* ICS_REG (10.4.25) */
+#define IOMMU_VTD_ICS_IWC          IOMMU_BIT(0)
+#define IOMMU_VTD_ICS_RSVD_31_1    IOMMU_GENMASK(31, 1)
+IOMMU_VTD_TILES32(ICS, IOMMU_VTD_ICS_IWC, IOMMU_VTD_ICS_RSVD_31_1);
+
+/* IQERCD_REG (10.4.29) */
+#define IOMMU_VTD_IQERCD_IQEI      IOMMU_GENMASK(3, 0)
+#define IOMMU_VTD_IQERCD_RSVD_31_4 IOMMU_GENMASK(31, 4)
+#define IOMMU_VTD_IQERCD_ITESID    IOMMU_GENMASK(47, 32)
+#define IOMMU_VTD_IQERCD_ICESID    IOMMU_GENMASK(63, 48)
+IOMMU_VTD_TILES64(IQERCD, IOMMU_VTD_IQERCD_IQEI, IOMMU_VTD_IQERCD_RSVD_31_4,
+		  IOMMU_VTD_IQERCD_ITESID, IOMMU_VTD_IQERCD_ICESID);
+/* IQEI codes */
+#define IOMMU_VTD_IQEI_TAIL        1u /* invalid tail pointer */
+#define IOMMU_VTD_IQEI_FETCH       2u /* descriptor fetch error */
+#define IOMMU_VTD_IQEI_TYPE        3u /* invalid descriptor type */
+#define IOMMU_VTD_IQEI_RSVD        4u /* reserved field in a valid type */
+
+/* IRTA_REG (10.4.30) */
+#define IOMMU_VTD_IRTA_S           IOMMU_GENMASK(3, 0)
+#define IOMMU_VTD_IRTA_RSVD_10_4   IOMMU_GENMASK(10, 4)
+#define IOMMU_VTD_IRTA_EIME        IOMMU_BIT(11)
+#define IOMMU_VTD_IRTA_IRTA        IOMMU_GENMASK(63, 12)
+IOMMU_VTD_TILES64(IRTA, IOMMU_VTD_IRTA_S, IOMMU_VTD_IRTA_RSVD_10_4,
+		  IOMMU_VTD_IRTA_EIME, IOMMU_VTD_IRTA_IRTA);
+
+/* IVA_REG (10.4.8.2) */
+#define IOMMU_VTD_IVA_AM           IOMMU_GENMASK(5, 0)
+#define IOMMU_VTD_IVA_IH           IOMMU_BIT(6)
+#define IOMMU_VTD_IVA_RSVD_11_7    IOMMU_GENMASK(11, 7)
+#define IOMMU_VTD_IVA_ADDR         IOMMU_GENMASK(63, 12)
+IOMMU_VTD_TILES64(IVA, IOMMU_VTD_IVA_AM, IOMMU_VTD_IVA_IH,
+		  IOMMU_VTD_IVA_RSVD_11_7, IOMMU_VTD_IVA_ADDR);
+
+/* IOTLB_REG (10.4.8.1) */
+#define IOMMU_VTD_IOTLB_RSVD_31_0  IOMMU_GENMASK(31, 0)
+#define IOMMU_VTD_IOTLB_DID        IOMMU_GENMASK(47, 32)
+#define IOMMU_VTD_IOTLB_DW         IOMMU_BIT(48)
+#define IOMMU_VTD_IOTLB_DR         IOMMU_BIT(49)
+#define IOMMU_VTD_IOTLB_RSVD_56_50 IOMMU_GENMASK(56, 50)
+#define IOMMU_VTD_IOTLB_IAIG       IOMMU_GENMASK(58, 57)
+#define IOMMU_VTD_IOTLB_RSVD_59    IOMMU_BIT(59)
+#define IOMMU_VTD_IOTLB_IIRG       IOMMU_GENMASK(61, 60)
+#define IOMMU_VTD_IOTLB_RSVD_62    IOMMU_BIT(62)
+#define IOMMU_VTD_IOTLB_IVT        IOMMU_BIT(63)
+IOMMU_VTD_TILES64(IOTLB, IOMMU_VTD_IOTLB_RSVD_31_0, IOMMU_VTD_IOTLB_DID,
+		  IOMMU_VTD_IOTLB_DW, IOMMU_VTD_IOTLB_DR,
+		  IOMMU_VTD_IOTLB_RSVD_56_50, IOMMU_VTD_IOTLB_IAIG,
+		  IOMMU_VTD_IOTLB_RSVD_59, IOMMU_VTD_IOTLB_IIRG,
+		  IOMMU_VTD_IOTLB_RSVD_62, IOMMU_VTD_IOTLB_IVT);
+
+/* FRCD_REG (10.4.14), legacy layout: low and high 64 bits. */
+#define IOMMU_VTD_FRCD_LO_RSVD_11_0 IOMMU_GENMASK(11, 0)
+#define IOMMU_VTD_FRCD_LO_FI       IOMMU_GENMASK(63, 12)
+IOMMU_VTD_TILES64(FRCD_LO, IOMMU_VTD_FRCD_LO_RSVD_11_0,
+		  IOMMU_VTD_FRCD_LO_FI);
+/* For interrupt-remapping faults FI[63:48] is the interrupt_index. */
+#define IOMMU_VTD_FRCD_LO_FI_IRIDX IOMMU_GENMASK(63, 48)
+#define IOMMU_VTD_FRCD_HI_SID      IOMMU_GENMASK(15, 0)
+#define IOMMU_VTD_FRCD_HI_RSVD_31_16 IOMMU_GENMASK(31, 16)
+#define IOMMU_VTD_FRCD_HI_FR       IOMMU_GENMASK(39, 32)
+#define IOMMU_VTD_FRCD_HI_PV       IOMMU_GENMASK(59, 40) /* PASID; 0 here */
+#define IOMMU_VTD_FRCD_HI_AT       IOMMU_GENMASK(61, 60)
+#define IOMMU_VTD_FRCD_HI_T        IOMMU_BIT(62) /* 1: read, 0: write */
+#define IOMMU_VTD_FRCD_HI_F        IOMMU_BIT(63)
+IOMMU_VTD_TILES64(FRCD_HI, IOMMU_VTD_FRCD_HI_SID,
+		  IOMMU_VTD_FRCD_HI_RSVD_31_16, IOMMU_VTD_FRCD_HI_FR,
+		  IOMMU_VTD_FRCD_HI_PV, IOMMU_VTD_FRCD_HI_AT,
+		  IOMMU_VTD_FRCD_HI_T, IOMMU_VTD_FRCD_HI_F);
+
+/* ------------------------------------------------------------------ */
+/* In-memory structures                                                 */
+
+/* Root entry (9.1), 128 bits; 256 per 4 KiB table, indexed by bus. */
+#define IOMMU_VTD_ROOT_LO_P        IOMMU_BIT(0)
+#define IOMMU_VTD_ROOT_LO_RSVD_11_1 IOMMU_GENMASK(11, 1)
+#define IOMMU_VTD_ROOT_LO_CTP      IOMMU_GENMASK(63, 12)
+IOMMU_VTD_TILES64(ROOT_LO, IOMMU_VTD_ROOT_LO_P, IOMMU_VTD_ROOT_LO_RSVD_11_1,
+		  IOMMU_VTD_ROOT_LO_CTP);
+#define IOMMU_VTD_ROOT_HI_RSVD_63_0 IOMMU_GENMASK(63, 0)
+IOMMU_VTD_TILES64(ROOT_HI, IOMMU_VTD_ROOT_HI_RSVD_63_0);
+
+/* Context entry (9.3), 128 bits; 256 per table, indexed by devfn. */
+#define IOMMU_VTD_CTX_LO_P         IOMMU_BIT(0)
+#define IOMMU_VTD_CTX_LO_FPD       IOMMU_BIT(1)
+#define IOMMU_VTD_CTX_LO_TT        IOMMU_GENMASK(3, 2)
+#define IOMMU_VTD_CTX_LO_RSVD_11_4 IOMMU_GENMASK(11, 4)
+#define IOMMU_VTD_CTX_LO_SLPTPTR   IOMMU_GENMASK(63, 12)
+IOMMU_VTD_TILES64(CTX_LO, IOMMU_VTD_CTX_LO_P, IOMMU_VTD_CTX_LO_FPD,
+		  IOMMU_VTD_CTX_LO_TT, IOMMU_VTD_CTX_LO_RSVD_11_4,
+		  IOMMU_VTD_CTX_LO_SLPTPTR);
+#define IOMMU_VTD_CTX_HI_AW        IOMMU_GENMASK(2, 0)
+#define IOMMU_VTD_CTX_HI_IGN_6_3   IOMMU_GENMASK(6, 3)
+#define IOMMU_VTD_CTX_HI_RSVD_7    IOMMU_BIT(7)
+#define IOMMU_VTD_CTX_HI_DID       IOMMU_GENMASK(23, 8)
+#define IOMMU_VTD_CTX_HI_RSVD_63_24 IOMMU_GENMASK(63, 24)
+IOMMU_VTD_TILES64(CTX_HI, IOMMU_VTD_CTX_HI_AW, IOMMU_VTD_CTX_HI_IGN_6_3,
+		  IOMMU_VTD_CTX_HI_RSVD_7, IOMMU_VTD_CTX_HI_DID,
+		  IOMMU_VTD_CTX_HI_RSVD_63_24);
+/* Translation types */
+#define IOMMU_VTD_TT_UNTRANSLATED  0u /* second-level translation */
+#define IOMMU_VTD_TT_ALL           1u /* also device-TLB requests (ECAP.DT) */
+#define IOMMU_VTD_TT_PASSTHROUGH   2u /* ECAP.PT */
+#define IOMMU_VTD_TT_RSVD          3u
+
+/* Second-level paging entry (9.8, legacy mode), 64 bits, 512 per table. */
+#define IOMMU_VTD_SL_R             IOMMU_BIT(0)
+#define IOMMU_VTD_SL_W             IOMMU_BIT(1)
+#define IOMMU_VTD_SL_X             IOMMU_BIT(2)
+#define IOMMU_VTD_SL_EMT           IOMMU_GENMASK(5, 3)
+#define IOMMU_VTD_SL_IPAT          IOMMU_BIT(6)
+#define IOMMU_VTD_SL_PS            IOMMU_BIT(7)
+#define IOMMU_VTD_SL_A             IOMMU_BIT(8)
+#define IOMMU_VTD_SL_D             IOMMU_BIT(9)
+#define IOMMU_VTD_SL_IGN_10        IOMMU_BIT(10)
+#define IOMMU_VTD_SL_SNP           IOMMU_BIT(11)
+#define IOMMU_VTD_SL_ADDR          IOMMU_GENMASK(51, 12)
+#define IOMMU_VTD_SL_IGN_61_52     IOMMU_GENMASK(61, 52)
+#define IOMMU_VTD_SL_TM            IOMMU_BIT(62)
+#define IOMMU_VTD_SL_IGN_63        IOMMU_BIT(63)
+IOMMU_VTD_TILES64(SL_PTE, IOMMU_VTD_SL_R, IOMMU_VTD_SL_W, IOMMU_VTD_SL_X,
+		  IOMMU_VTD_SL_EMT, IOMMU_VTD_SL_IPAT, IOMMU_VTD_SL_PS,
+		  IOMMU_VTD_SL_A, IOMMU_VTD_SL_D, IOMMU_VTD_SL_IGN_10,
+		  IOMMU_VTD_SL_SNP, IOMMU_VTD_SL_ADDR, IOMMU_VTD_SL_IGN_61_52,
+		  IOMMU_VTD_SL_TM, IOMMU_VTD_SL_IGN_63);
+/* Within ADDR, the bits a 2 MiB / 1 GiB page entry must have clear. */
+#define IOMMU_VTD_SL_RSVD_2M       IOMMU_GENMASK(20, 12)
+#define IOMMU_VTD_SL_RSVD_1G       IOMMU_GENMASK(29, 12)
+#define IOMMU_VTD_SL_LEVEL_BITS    9u
+#define IOMMU_VTD_SL_ENTRIES       512u
+
+/* Interrupt remapping table entry (9.10), 128 bits, remapped format. */
+#define IOMMU_VTD_IRTE_LO_P        IOMMU_BIT(0)
+#define IOMMU_VTD_IRTE_LO_FPD      IOMMU_BIT(1)
+#define IOMMU_VTD_IRTE_LO_DM       IOMMU_BIT(2)
+#define IOMMU_VTD_IRTE_LO_RH       IOMMU_BIT(3)
+#define IOMMU_VTD_IRTE_LO_TM       IOMMU_BIT(4)
+#define IOMMU_VTD_IRTE_LO_DLM      IOMMU_GENMASK(7, 5)
+#define IOMMU_VTD_IRTE_LO_AVAIL    IOMMU_GENMASK(11, 8)
+#define IOMMU_VTD_IRTE_LO_RSVD_14_12 IOMMU_GENMASK(14, 12)
+#define IOMMU_VTD_IRTE_LO_IM       IOMMU_BIT(15)
+#define IOMMU_VTD_IRTE_LO_V        IOMMU_GENMASK(23, 16)
+#define IOMMU_VTD_IRTE_LO_RSVD_31_24 IOMMU_GENMASK(31, 24)
+#define IOMMU_VTD_IRTE_LO_DST      IOMMU_GENMASK(63, 32)
+IOMMU_VTD_TILES64(IRTE_LO, IOMMU_VTD_IRTE_LO_P, IOMMU_VTD_IRTE_LO_FPD,
+		  IOMMU_VTD_IRTE_LO_DM, IOMMU_VTD_IRTE_LO_RH,
+		  IOMMU_VTD_IRTE_LO_TM, IOMMU_VTD_IRTE_LO_DLM,
+		  IOMMU_VTD_IRTE_LO_AVAIL, IOMMU_VTD_IRTE_LO_RSVD_14_12,
+		  IOMMU_VTD_IRTE_LO_IM, IOMMU_VTD_IRTE_LO_V,
+		  IOMMU_VTD_IRTE_LO_RSVD_31_24, IOMMU_VTD_IRTE_LO_DST);
+/* xAPIC mode (IRTA.EIME clear): the APIC id is DST[15:8]; the rest of DST
+ * is reserved. */
+#define IOMMU_VTD_IRTE_LO_DST_XAPIC IOMMU_GENMASK(47, 40)
+#define IOMMU_VTD_IRTE_LO_DST_XAPIC_RSVD \
+	(IOMMU_GENMASK(39, 32) | IOMMU_GENMASK(63, 48))
+#define IOMMU_VTD_IRTE_HI_SID      IOMMU_GENMASK(15, 0)
+#define IOMMU_VTD_IRTE_HI_SQ       IOMMU_GENMASK(17, 16)
+#define IOMMU_VTD_IRTE_HI_SVT      IOMMU_GENMASK(19, 18)
+#define IOMMU_VTD_IRTE_HI_RSVD_63_20 IOMMU_GENMASK(63, 20)
+IOMMU_VTD_TILES64(IRTE_HI, IOMMU_VTD_IRTE_HI_SID, IOMMU_VTD_IRTE_HI_SQ,
+		  IOMMU_VTD_IRTE_HI_SVT, IOMMU_VTD_IRTE_HI_RSVD_63_20);
+#define IOMMU_VTD_SVT_NONE         0u /* no source-id verification */
+#define IOMMU_VTD_SVT_SID_SQ       1u /* SID under the SQ mask */
+#define IOMMU_VTD_SVT_BUS_RANGE    2u /* bus in SID[15:8]..SID[7:0] */
+
+/* Interrupt request, MSI address (5.1.2): bits 31:0 (upper half must be
+ * zero for the interrupt address range). */
+#define IOMMU_VTD_MSI_ADDR_IGN_1_0 IOMMU_GENMASK(1, 0)
+#define IOMMU_VTD_MSI_ADDR_HANDLE15 IOMMU_BIT(2)  /* remappable */
+#define IOMMU_VTD_MSI_ADDR_SHV     IOMMU_BIT(3)   /* remappable */
+#define IOMMU_VTD_MSI_ADDR_FMT     IOMMU_BIT(4)   /* 1: remappable */
+#define IOMMU_VTD_MSI_ADDR_HANDLE  IOMMU_GENMASK(19, 5)
+#define IOMMU_VTD_MSI_ADDR_HEAD    IOMMU_GENMASK(31, 20)
+IOMMU_VTD_TILES32(MSI_ADDR_REMAP, IOMMU_VTD_MSI_ADDR_IGN_1_0,
+		  IOMMU_VTD_MSI_ADDR_HANDLE15, IOMMU_VTD_MSI_ADDR_SHV,
+		  IOMMU_VTD_MSI_ADDR_FMT, IOMMU_VTD_MSI_ADDR_HANDLE,
+		  IOMMU_VTD_MSI_ADDR_HEAD);
+#define IOMMU_VTD_MSI_ADDR_DM      IOMMU_BIT(2)   /* compatibility */
+#define IOMMU_VTD_MSI_ADDR_RH      IOMMU_BIT(3)   /* compatibility */
+#define IOMMU_VTD_MSI_ADDR_RSVD_11_5 IOMMU_GENMASK(11, 5)
+#define IOMMU_VTD_MSI_ADDR_DEST    IOMMU_GENMASK(19, 12)
+IOMMU_VTD_TILES32(MSI_ADDR_COMPAT, IOMMU_VTD_MSI_ADDR_IGN_1_0,
+		  IOMMU_VTD_MSI_ADDR_DM, IOMMU_VTD_MSI_ADDR_RH,
+		  IOMMU_VTD_MSI_ADDR_FMT, IOMMU_VTD_MSI_ADDR_RSVD_11_5,
+		  IOMMU_VTD_MSI_ADDR_DEST, IOMMU_VTD_MSI_ADDR_HEAD);
+#define IOMMU_VTD_MSI_HEAD_VALUE   0xfeeu
+#define IOMMU_VTD_MSI_DATA_SUBHANDLE IOMMU_GENMASK(15, 0)
+#define IOMMU_VTD_MSI_DATA_RSVD_31_16 IOMMU_GENMASK(31, 16)
+IOMMU_VTD_TILES32(MSI_DATA_REMAP, IOMMU_VTD_MSI_DATA_SUBHANDLE,
+		  IOMMU_VTD_MSI_DATA_RSVD_31_16);
+#define IOMMU_VTD_MSI_DATA_VECTOR  IOMMU_GENMASK(7, 0)
+#define IOMMU_VTD_MSI_DATA_DLM     IOMMU_GENMASK(10, 8)
+#define IOMMU_VTD_MSI_DATA_RSVD_13_11 IOMMU_GENMASK(13, 11)
+#define IOMMU_VTD_MSI_DATA_LEVEL   IOMMU_BIT(14)
+#define IOMMU_VTD_MSI_DATA_TM      IOMMU_BIT(15)
+IOMMU_VTD_TILES32(MSI_DATA_COMPAT, IOMMU_VTD_MSI_DATA_VECTOR,
+		  IOMMU_VTD_MSI_DATA_DLM, IOMMU_VTD_MSI_DATA_RSVD_13_11,
+		  IOMMU_VTD_MSI_DATA_LEVEL, IOMMU_VTD_MSI_DATA_TM,
+		  IOMMU_VTD_MSI_DATA_RSVD_31_16);
+
+/* ------------------------------------------------------------------ */
+/* Invalidation descriptors (6.5.2), 128-bit format                     */
+
+#define IOMMU_VTD_INV_TYPE         IOMMU_GENMASK(3, 0)
+#define IOMMU_VTD_INV_TYPE_HI      IOMMU_GENMASK(11, 9) /* type[6:4] */
+#define IOMMU_VTD_INV_CC           1u
+#define IOMMU_VTD_INV_IOTLB        2u
+#define IOMMU_VTD_INV_DEVTLB       3u
+#define IOMMU_VTD_INV_IEC          4u
+#define IOMMU_VTD_INV_WAIT         5u
+
+/* Context-cache invalidate descriptor (6.5.2.1) */
+#define IOMMU_VTD_INV_CC_LO_G      IOMMU_GENMASK(5, 4)
+#define IOMMU_VTD_INV_CC_LO_RSVD_8_6 IOMMU_GENMASK(8, 6)
+#define IOMMU_VTD_INV_CC_LO_RSVD_15_12 IOMMU_GENMASK(15, 12)
+#define IOMMU_VTD_INV_CC_LO_DID    IOMMU_GENMASK(31, 16)
+#define IOMMU_VTD_INV_CC_LO_SID    IOMMU_GENMASK(47, 32)
+#define IOMMU_VTD_INV_CC_LO_FM     IOMMU_GENMASK(49, 48)
+#define IOMMU_VTD_INV_CC_LO_RSVD_63_50 IOMMU_GENMASK(63, 50)
+IOMMU_VTD_TILES64(INV_CC_LO, IOMMU_VTD_INV_TYPE, IOMMU_VTD_INV_CC_LO_G,
+		  IOMMU_VTD_INV_CC_LO_RSVD_8_6, IOMMU_VTD_INV_TYPE_HI,
+		  IOMMU_VTD_INV_CC_LO_RSVD_15_12, IOMMU_VTD_INV_CC_LO_DID,
+		  IOMMU_VTD_INV_CC_LO_SID, IOMMU_VTD_INV_CC_LO_FM,
+		  IOMMU_VTD_INV_CC_LO_RSVD_63_50);
+#define IOMMU_VTD_INV_CC_LO_RSVD \
+	(IOMMU_VTD_INV_CC_LO_RSVD_8_6 | IOMMU_VTD_INV_TYPE_HI | \
+	 IOMMU_VTD_INV_CC_LO_RSVD_15_12 | IOMMU_VTD_INV_CC_LO_RSVD_63_50)
+
+/* IOTLB invalidate descriptor (6.5.2.3) */
+#define IOMMU_VTD_INV_IOTLB_LO_G   IOMMU_GENMASK(5, 4)
+#define IOMMU_VTD_INV_IOTLB_LO_DW  IOMMU_BIT(6)
+#define IOMMU_VTD_INV_IOTLB_LO_DR  IOMMU_BIT(7)
+#define IOMMU_VTD_INV_IOTLB_LO_RSVD_8 IOMMU_BIT(8)
+#define IOMMU_VTD_INV_IOTLB_LO_RSVD_15_12 IOMMU_GENMASK(15, 12)
+#define IOMMU_VTD_INV_IOTLB_LO_DID IOMMU_GENMASK(31, 16)
+#define IOMMU_VTD_INV_IOTLB_LO_RSVD_63_32 IOMMU_GENMASK(63, 32)
+IOMMU_VTD_TILES64(INV_IOTLB_LO, IOMMU_VTD_INV_TYPE, IOMMU_VTD_INV_IOTLB_LO_G,
+		  IOMMU_VTD_INV_IOTLB_LO_DW, IOMMU_VTD_INV_IOTLB_LO_DR,
+		  IOMMU_VTD_INV_IOTLB_LO_RSVD_8, IOMMU_VTD_INV_TYPE_HI,
+		  IOMMU_VTD_INV_IOTLB_LO_RSVD_15_12,
+		  IOMMU_VTD_INV_IOTLB_LO_DID,
+		  IOMMU_VTD_INV_IOTLB_LO_RSVD_63_32);
+#define IOMMU_VTD_INV_IOTLB_LO_RSVD \
+	(IOMMU_VTD_INV_IOTLB_LO_RSVD_8 | IOMMU_VTD_INV_TYPE_HI | \
+	 IOMMU_VTD_INV_IOTLB_LO_RSVD_15_12 | IOMMU_VTD_INV_IOTLB_LO_RSVD_63_32)
+#define IOMMU_VTD_INV_IOTLB_HI_AM  IOMMU_GENMASK(5, 0)
+#define IOMMU_VTD_INV_IOTLB_HI_IH  IOMMU_BIT(6)
+#define IOMMU_VTD_INV_IOTLB_HI_RSVD_11_7 IOMMU_GENMASK(11, 7)
+#define IOMMU_VTD_INV_IOTLB_HI_ADDR IOMMU_GENMASK(63, 12)
+IOMMU_VTD_TILES64(INV_IOTLB_HI, IOMMU_VTD_INV_IOTLB_HI_AM,
+		  IOMMU_VTD_INV_IOTLB_HI_IH, IOMMU_VTD_INV_IOTLB_HI_RSVD_11_7,
+		  IOMMU_VTD_INV_IOTLB_HI_ADDR);
+
+/* Interrupt entry cache invalidate descriptor (6.5.2.7) */
+#define IOMMU_VTD_INV_IEC_LO_G     IOMMU_BIT(4) /* 1: index-selective */
+#define IOMMU_VTD_INV_IEC_LO_RSVD_8_5 IOMMU_GENMASK(8, 5)
+#define IOMMU_VTD_INV_IEC_LO_RSVD_26_12 IOMMU_GENMASK(26, 12)
+#define IOMMU_VTD_INV_IEC_LO_IM    IOMMU_GENMASK(31, 27)
+#define IOMMU_VTD_INV_IEC_LO_IIDX  IOMMU_GENMASK(47, 32)
+#define IOMMU_VTD_INV_IEC_LO_RSVD_63_48 IOMMU_GENMASK(63, 48)
+IOMMU_VTD_TILES64(INV_IEC_LO, IOMMU_VTD_INV_TYPE, IOMMU_VTD_INV_IEC_LO_G,
+		  IOMMU_VTD_INV_IEC_LO_RSVD_8_5, IOMMU_VTD_INV_TYPE_HI,
+		  IOMMU_VTD_INV_IEC_LO_RSVD_26_12, IOMMU_VTD_INV_IEC_LO_IM,
+		  IOMMU_VTD_INV_IEC_LO_IIDX, IOMMU_VTD_INV_IEC_LO_RSVD_63_48);
+#define IOMMU_VTD_INV_IEC_LO_RSVD \
+	(IOMMU_VTD_INV_IEC_LO_RSVD_8_5 | IOMMU_VTD_INV_TYPE_HI | \
+	 IOMMU_VTD_INV_IEC_LO_RSVD_26_12 | IOMMU_VTD_INV_IEC_LO_RSVD_63_48)
+
+/* Invalidation wait descriptor (6.5.2.8) */
+#define IOMMU_VTD_INV_WAIT_LO_IF   IOMMU_BIT(4)
+#define IOMMU_VTD_INV_WAIT_LO_SW   IOMMU_BIT(5)
+#define IOMMU_VTD_INV_WAIT_LO_FN   IOMMU_BIT(6)
+#define IOMMU_VTD_INV_WAIT_LO_PD   IOMMU_BIT(7)
+#define IOMMU_VTD_INV_WAIT_LO_RSVD_8 IOMMU_BIT(8)
+#define IOMMU_VTD_INV_WAIT_LO_RSVD_31_12 IOMMU_GENMASK(31, 12)
+#define IOMMU_VTD_INV_WAIT_LO_SDATA IOMMU_GENMASK(63, 32)
+IOMMU_VTD_TILES64(INV_WAIT_LO, IOMMU_VTD_INV_TYPE, IOMMU_VTD_INV_WAIT_LO_IF,
+		  IOMMU_VTD_INV_WAIT_LO_SW, IOMMU_VTD_INV_WAIT_LO_FN,
+		  IOMMU_VTD_INV_WAIT_LO_PD, IOMMU_VTD_INV_WAIT_LO_RSVD_8,
+		  IOMMU_VTD_INV_TYPE_HI, IOMMU_VTD_INV_WAIT_LO_RSVD_31_12,
+		  IOMMU_VTD_INV_WAIT_LO_SDATA);
+/* PD (page-request drain) is reserved without ECAP.PDS, as here. */
+#define IOMMU_VTD_INV_WAIT_LO_RSVD \
+	(IOMMU_VTD_INV_WAIT_LO_PD | IOMMU_VTD_INV_WAIT_LO_RSVD_8 | \
+	 IOMMU_VTD_INV_TYPE_HI | IOMMU_VTD_INV_WAIT_LO_RSVD_31_12)
+#define IOMMU_VTD_INV_WAIT_HI_RSVD_1_0 IOMMU_GENMASK(1, 0)
+#define IOMMU_VTD_INV_WAIT_HI_SADDR IOMMU_GENMASK(63, 2)
+IOMMU_VTD_TILES64(INV_WAIT_HI, IOMMU_VTD_INV_WAIT_HI_RSVD_1_0,
+		  IOMMU_VTD_INV_WAIT_HI_SADDR);
+
+#endif /* IOMMU_HW_VTD_SPEC_H */
