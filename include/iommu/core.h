@@ -245,6 +245,153 @@ struct iommu_acs_verdict {
 struct iommu_acs_verdict iommu_acs_enabled(const struct iommu_system *s,
 					   const struct iommu_pci_dev *dev, uint16_t flags);
 
+/* ================================================================== */
+/* The Intel VT-d driver (drivers/iommu/intel/iommu.c), programming a   */
+/* modelled remapping unit (iommu/hw.h) through its registers and       */
+/* tables in modelled memory.  doc/intel-driver.md says what it does    */
+/* and which kernel function each step mirrors.  Legacy (non-scalable)  */
+/* mode, second-level tables.  Single-threaded, like the unit.          */
+
+struct iommu_vtd_unit;
+struct iommu_mem;
+struct iommu_intel;          /* the driver bound to one unit */
+struct iommu_intel_domain;   /* a domain of that driver */
+
+struct iommu_intel_config {
+	struct iommu_vtd_unit *unit;  /* required; not owned */
+	struct iommu_mem *mem;        /* required: the unit's memory; not owned */
+	/* Region of @mem the driver takes its table pages from (root,
+	 * context and page tables, the invalidation queue).  4 KiB aligned;
+	 * table_size 0: the top eighth of memory, at most 256 MiB. */
+	uint64_t table_base, table_size;
+	/* Use CCMD/IOTLB register invalidation even where ECAP.QI. */
+	bool register_invalidation;
+};
+
+/* A driver for @cfg->unit, not yet enabled.  -EINVAL (message in @err)
+ * for a missing unit or memory or a table region outside memory;
+ * -ENOMEM. */
+int iommu_intel_create(const struct iommu_intel_config *cfg, struct iommu_intel **out,
+		       struct iommu_error *err);
+/* Frees every domain still allocated (detaching their devices first). */
+void iommu_intel_destroy(struct iommu_intel *drv);
+
+/*
+ * Bring the unit up as the kernel does at boot: queued invalidation
+ * where ECAP.QI allows (else register-based), root table, SRTP, the
+ * global flushes, TE; each command through GCMD and a GSTS wait.
+ * 0, -ETIMEDOUT (a status bit never moved), -ENOMEM, -EBUSY (already on).
+ */
+int iommu_intel_enable(struct iommu_intel *drv);
+bool iommu_intel_uses_qi(const struct iommu_intel *drv);
+/* The AGAW the kernel's iommu->agaw would be (SAGAW bit), its width. */
+unsigned iommu_intel_agaw(const struct iommu_intel *drv);
+
+/* How unmap invalidates the IOTLB. */
+enum iommu_intel_flush_mode {
+	IOMMU_INTEL_FLUSH_STRICT,   /* page-selective flush before unmap returns */
+	IOMMU_INTEL_FLUSH_DEFERRED, /* nothing until iommu_intel_flush() (flush queues) */
+	IOMMU_INTEL_FLUSH_NEVER,    /* tests: never invalidate after map/unmap */
+};
+
+/*
+ * A domain: IOMMU_DOMAIN_DMA or _UNMANAGED (strict) and _DMA_FQ
+ * (deferred) are paging domains; @addr_width 0 asks for the kernel's
+ * default (57 bits), and the AGAW is the largest SAGAW supports not above
+ * it.  IOMMU_DOMAIN_IDENTITY is pass-through (-EOPNOTSUPP without
+ * ECAP.PT; the kernel's 1:1 page table fallback is not modelled).
+ * IOMMU_DOMAIN_BLOCKED is a domain without translation: attaching it
+ * clears the context entry.  -EINVAL (bad type, no AGAW fits), -ENOMEM.
+ */
+int iommu_intel_domain_alloc(struct iommu_intel *drv, enum iommu_domain_type type,
+			     unsigned addr_width, struct iommu_intel_domain **out);
+/* Detaches its devices, frees its tables. */
+void iommu_intel_domain_free(struct iommu_intel_domain *dom);
+void iommu_intel_domain_set_flush_mode(struct iommu_intel_domain *dom,
+				       enum iommu_intel_flush_mode mode);
+unsigned iommu_intel_domain_levels(const struct iommu_intel_domain *dom); /* 3, 4, 5; 0 non-paging */
+unsigned iommu_intel_domain_width(const struct iommu_intel_domain *dom);  /* gaw bits */
+/* Domain id on the unit: allocated at first attach, 0 while detached. */
+uint16_t iommu_intel_domain_id(const struct iommu_intel_domain *dom);
+/* Page-table pages the domain holds now (the top table included). */
+uint64_t iommu_intel_domain_table_pages(const struct iommu_intel_domain *dom);
+
+#define IOMMU_PROT_READ  1
+#define IOMMU_PROT_WRITE 2
+
+/*
+ * Map [iova, iova + size) to paddr (all 4 KiB aligned, size > 0) with
+ * 2 MiB and 1 GiB pages where CAP.SLLPS allows and iova, paddr and the
+ * remaining size permit.  -EINVAL (alignment, no READ/WRITE, not a paging
+ * domain), -EFAULT (beyond the domain's width), -EBUSY (something is
+ * mapped there already: nothing is left mapped), -ENOMEM (table pages).
+ */
+int iommu_intel_map(struct iommu_intel_domain *dom, uint64_t iova, uint64_t paddr,
+		    uint64_t size, int prot);
+/*
+ * Unmap every page overlapping [iova, iova + size): a page partly
+ * inside goes whole (a superpage too).  *@unmapped: bytes unmapped (0:
+ * nothing was mapped).  Tables left empty are freed (after the flush).
+ * Strict domains flush the IOTLB before returning.  -EINVAL.
+ */
+int iommu_intel_unmap(struct iommu_intel_domain *dom, uint64_t iova, uint64_t size,
+		      uint64_t *unmapped);
+/* The deferred flush: domain-selective IOTLB invalidation for what
+ * unmaps left (the kernel's flush_iotlb_all), then the freed tables go
+ * back to the allocator.  0 when nothing is pending. */
+int iommu_intel_flush(struct iommu_intel_domain *dom);
+/* Global context-cache and IOTLB invalidation. */
+int iommu_intel_flush_all(struct iommu_intel *drv);
+/* The mapping of @iova from the tables: 0, or -ENOENT. */
+int iommu_intel_iova_to_phys(const struct iommu_intel_domain *dom, uint64_t iova,
+			     uint64_t *phys, uint64_t *page_size);
+
+/* Point requester @sid's context entry at @dom (detaching it from its
+ * previous domain first).  -EINVAL, -ENOMEM, -ENOSPC (no domain id). */
+int iommu_intel_attach(struct iommu_intel_domain *dom, uint16_t sid);
+/* Clear @sid's context entry, with the invalidations.  0 when it was not
+ * attached. */
+int iommu_intel_detach(struct iommu_intel *drv, uint16_t sid);
+/* Attach @pdev and every requester id it uses (its DMA aliases), as
+ * domain_context_mapping() does. */
+int iommu_intel_attach_device(struct iommu_intel_domain *dom, const struct iommu_system *s,
+			      const struct iommu_pci_dev *pdev);
+
+struct iommu_intel_stats {
+	uint64_t table_pages, table_pages_peak; /* pages taken from the region */
+	uint64_t cc_global, cc_domain, cc_device;       /* context-cache invalidations */
+	uint64_t iotlb_global, iotlb_domain, iotlb_page; /* IOTLB invalidations by kind */
+	uint64_t psi_fallbacks;     /* page-selective wanted, domain-selective issued */
+	uint64_t qi_submits, qi_descriptors, qi_errors; /* queued invalidation */
+	uint64_t reg_invalidations; /* through CCMD / IOTLB_REG */
+	uint64_t inv_failed;        /* IAIG/CAIG 0: the unit did not perform it */
+	uint64_t write_buffer_flushes;
+	uint64_t gcmd_writes, gsts_reads;
+};
+void iommu_intel_get_stats(const struct iommu_intel *drv, struct iommu_intel_stats *st);
+
+/* One entry the unit reads translating a request, as
+ * dmar_fault_dump_ptes() prints them. */
+enum iommu_intel_walk_kind {
+	IOMMU_INTEL_WALK_ROOT,
+	IOMMU_INTEL_WALK_CONTEXT,
+	IOMMU_INTEL_WALK_PTE,
+};
+struct iommu_intel_walk_step {
+	enum iommu_intel_walk_kind kind;
+	unsigned level;      /* PTE: 5..1 */
+	uint64_t addr;       /* where the entry is */
+	uint64_t lo, hi;     /* its value (hi: 128-bit entries) */
+};
+#define IOMMU_INTEL_WALK_MAX 7
+/* The entries a walk for (@sid, @iova) reads from the tables now, in
+ * order, stopping where the hardware would.  0 or -EFAULT (memory). */
+int iommu_intel_walk(const struct iommu_intel *drv, uint16_t sid, uint64_t iova,
+		     struct iommu_intel_walk_step steps[IOMMU_INTEL_WALK_MAX], size_t *n);
+/* "context entry @0x...: P=1 FPD=0 TT=00b(...) SLPTPTR=0x... AW=1 DID=1". */
+void iommu_intel_walk_step_describe(const struct iommu_intel_walk_step *st, char *buf,
+				    size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -70,5 +70,20 @@ echo "$out" | grep -q "AMD IOMMU's own PCI function" && ok "explain a device wit
 "$BIN" groups --help | grep -q -- "--verify" && ok "groups --help" || not_ok "groups --help"
 "$BIN" explain --help | grep -q "what would isolate" && ok "explain --help" || not_ok "explain --help"
 
+# translate: a mapped address, an unmapped one, a platform that is not VT-d
+out=$("$BIN" translate --builtin intel-server 00:08.1 0x1000 --map 0x0:0x40000000:2M); rc=$?
+if [ $rc -eq 0 ] && echo "$out" | grep -q "result: 0x40001000 (2 MiB page"; then
+	ok "translate through a 2 MiB mapping"
+else
+	not_ok "translate mapped: exit $rc: $out"
+fi
+out=$("$BIN" translate --builtin intel-server 00:08.1 0x300000 --map 0x0:0x40000000:2M); rc=$?
+if [ $rc -eq 6 ] && echo "$out" | grep -q "^fault 06h"; then
+	ok "translate of an unmapped address faults (exit 6)"
+else
+	not_ok "translate unmapped: exit $rc: $out"
+fi
+expect_rc 1 "translate on an AMD platform is refused" "$BIN" translate --builtin amd-server 00:02.0 0x1000
+
 echo "1..$n"
 exit $((fail > 0))

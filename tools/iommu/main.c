@@ -27,6 +27,8 @@ static const char main_help[] =
 "  platforms   list the platforms built into iommu\n"
 "  acpi        decode and check the DMAR and IVRS tables (a file, a directory,\n"
 "              acpidump text, or a platform's) and match them to its devices\n"
+"  translate   one DMA request through a model of the device's VT-d unit,\n"
+"              after the Intel driver's maps: each table entry read, the result\n"
 "  help        show help for a command: 'iommu help devices'\n"
 "\n"
 "Every command takes one platform:\n"
@@ -64,6 +66,7 @@ int main(int argc, char **argv)
 		{ "snapshot", cmd_snapshot },
 		{ "platforms", cmd_platforms },
 		{ "acpi", cmd_acpi },
+		{ "translate", cmd_translate },
 	};
 
 	if (argc < 2) {
