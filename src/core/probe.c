@@ -296,12 +296,14 @@ static int device_resv(struct iommu_system *s, const struct iommu_device_info *d
 						    iommu_pci_addr_rid(d->addr), ivmd, 64);
 
 		for (size_t i = 0; i < nm && i < 64 && !ret; i++) {
-			if (!ivmd[i]->memory_length)
+			uint64_t start, end;
+
+			/* init_unity_map_range's rounding; [start, end) */
+			iommu_ivrs_ivmd_range(ivmd[i], &start, &end);
+			if (end <= start)
 				continue;
 			ret = core_resv_insert(list, n, (struct iommu_resv_region){
-				.start = ivmd[i]->start_address,
-				.end = ivmd[i]->start_address + ivmd[i]->memory_length - 1,
-				.type = IOMMU_RESV_DIRECT });
+				.start = start, .end = end - 1, .type = IOMMU_RESV_DIRECT });
 		}
 		if (!ret)
 			ret = core_resv_insert(list, n, (struct iommu_resv_region){
@@ -388,13 +390,7 @@ static int setup_intel(struct iommu_system *s, struct iommu_error *err)
 		u.fw = drhd;
 		u.include_all = drhd->flags & IOMMU_DRHD_FLAG_INCLUDE_PCI_ALL;
 		/* dmarN follows the table's order, not the list's */
-		for (size_t k = 0, seq = 0; k < s->dmar->n_structs; k++) {
-			if (s->dmar->structs[k].type != IOMMU_DMAR_DRHD)
-				continue;
-			if (&s->dmar->structs[k] == drhd)
-				snprintf(u.name, sizeof(u.name), "dmar%zu", seq);
-			seq++;
-		}
+		snprintf(u.name, sizeof(u.name), "dmar%d", iommu_dmar_drhd_seq_id(s->dmar, drhd));
 		intel_unit_regs(p, &u);
 		if (!u.include_all && iommu_dmar_drhd_empty(s->dmar, drhd, p)) {
 			u.ignored = true;
@@ -461,21 +457,20 @@ static int setup_intel(struct iommu_system *s, struct iommu_error *err)
 static int setup_amd(struct iommu_system *s, struct iommu_error *err)
 {
 	const struct iommu_platform *p = s->platform;
-	uint8_t type = iommu_ivrs_ivhd_type(s->ivrs);
 	int ret;
 
 	ret = iommu_ivrs_build_map(s->ivrs, &s->ivrs_map, err);
 	if (ret)
 		return ret;
-	for (size_t i = 0, seq = 0; i < s->ivrs->n_blocks; i++) {
-		const struct iommu_ivrs_block *b = &s->ivrs->blocks[i];
+	size_t blocks[64], nu = iommu_ivrs_units(s->ivrs, blocks, 64);
+
+	for (size_t i = 0, seq = 0; i < nu && i < 64; i++) {
+		const struct iommu_ivrs_block *b = &s->ivrs->blocks[blocks[i]];
 		struct iommu_unit u = { 0 };
 		struct iommu_pci_addr a = { .segment = b->pci_segment, .bus = (uint8_t)(b->device_id >> 8),
 					    .devfn = (uint8_t)b->device_id };
 		const struct iommu_pci_dev *fn;
 
-		if (b->type != type)
-			continue;
 		snprintf(u.name, sizeof(u.name), "ivhd%zu", seq++);
 		u.base = b->base_address;
 		u.segment = b->pci_segment;

@@ -18,6 +18,11 @@
 #include "firmware/fw_internal.h"
 #include "util/bits.h"
 
+/* The RSDP (ACPI specification, "Root System Description Pointer"). */
+#define RSDP_REVISION   15
+#define RSDP_LENGTH     20
+#define RSDP_V1_LEN     20
+
 /* The largest table or acpidump file read (a DSDT is rarely above 1 MiB). */
 #define ACPI_MAX_FILE (64u << 20)
 
@@ -241,7 +246,7 @@ static int dump_finish(struct dump_state *s, struct iommu_acpi_tables *t, size_t
 	s->in_table = false;
 	if (!strcmp(s->sig, "RSDP")) {
 		/* The RSDP has no standard header: keep it as it is. */
-		if (s->n < 20)
+		if (s->n < RSDP_V1_LEN)
 			return iommu_error_set(err, -EINVAL,
 					       "acpidump line %zu: table RSDP has %zu bytes, fewer than the 20 of an RSDP",
 					       s->header_line, s->n);
@@ -314,9 +319,21 @@ static size_t dump_offset(const char *l, size_t n, unsigned long *off)
 static int dump_data_line(struct dump_state *s, const char *l, size_t n, size_t pos,
 			  unsigned long off, size_t indent, struct iommu_error *err)
 {
-	size_t count = 0;
+	size_t count = 0, want = 16;
 	char shown[16];
 
+	/* Once the length field is in, a line holds no more bytes than the
+	 * table has left: what follows is the ASCII column, even when the
+	 * blanks before it were squeezed to one (as web forums do). */
+	if (s->n >= ACPI_HDR_LENGTH + 4) {
+		uint32_t tlen = iommu_le32(s->buf + ACPI_HDR_LENGTH);
+
+		if (!strcmp(s->sig, "RSDP"))    /* ACPI 1.0: 20 bytes; later: length at 20 */
+			tlen = s->n >= RSDP_REVISION + 1 && s->buf[RSDP_REVISION] < 2 ? RSDP_V1_LEN :
+			       s->n >= RSDP_LENGTH + 4 ? iommu_le32(s->buf + RSDP_LENGTH) : 0;
+		if (tlen > s->n && tlen - s->n < want)
+			want = tlen - s->n;
+	}
 	if (off != s->n)
 		return iommu_error_set(err, -EINVAL,
 				       "acpidump line %zu: offset %04lX, but %zu bytes (%04zX) of table %s were read so far",
@@ -324,7 +341,7 @@ static int dump_data_line(struct dump_state *s, const char *l, size_t n, size_t 
 	/* Bytes are "HH" separated by one space; two spaces start the ASCII column. */
 	while (pos < n && (l[pos] == ' ' || l[pos] == '\t'))
 		pos++;
-	while (pos < n && count < 16) {
+	while (pos < n && count < want) {
 		int hi = hexval((unsigned char)l[pos]);
 		int lo = pos + 1 < n ? hexval((unsigned char)l[pos + 1]) : -1;
 		bool sep_ok = pos + 2 >= n || l[pos + 2] == ' ' || l[pos + 2] == '\t';

@@ -130,10 +130,15 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Tests skipped for want of the corpus: the program then exits with 77,
+ * which meson reports as SKIP, never as a pass. */
+static size_t n_skipped;
+
 /* Every test starts here: without the corpus it is skipped, and says so. */
 static bool have_corpus(void)
 {
 	if (n_corpus == 0) {
+		n_skipped++;
 		print_message("SKIP: no ACPI corpus at %s (IOMMU_SHARED=%s); nothing was checked\n",
 			      corpus_dir[0] ? corpus_dir : "(unset)",
 			      getenv("IOMMU_SHARED") ? getenv("IOMMU_SHARED") : "(unset)");
@@ -954,9 +959,19 @@ static void test_acpidump_round_trip(void **state)
 
 		/* a dump with an RSDP, a message line, then the table; Windows line ends on odd ones */
 		n += (size_t)snprintf(text + n, cap - n, "Firmware Warning (ACPI): something\n");
-		n += dump_table(text + n, cap - n, "RSDP", 0xf05b0, (const uint8_t *)"RSD PTR \x55OEMID \x02"
+		n += dump_table(text + n, cap - n, "RSDP", 0xf05b0, (const uint8_t *)"RSD PTR \x55OEMID \x00"
 				"\x00\x10\x00\x00\x24\x00\x00\x00", 20, false);
 		n += dump_table(text + n, cap - n, x->kind, 0x7f6f4000, x->table, x->len, i % 3 == 0);
+		if (i % 5 == 1) {
+			/* as a web forum shows it: runs of blanks squeezed to one */
+			size_t m = 0;
+
+			for (size_t k = 0; k < n; k++)
+				if (!(text[k] == ' ' && m && text[m - 1] == ' '))
+					text[m++] = text[k];
+			n = m;
+			text[n] = '\0';
+		}
 		if (i % 2) {
 			/* as pasted from Windows: CRLF */
 			char *crlf = malloc(2 * n + 1);
@@ -1524,5 +1539,7 @@ int main(void)
 		cmocka_unit_test(test_scopes_past_end),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	int failed = cmocka_run_group_tests(tests, setup, teardown);
+
+	return failed ? failed : n_skipped ? 77 : 0;
 }

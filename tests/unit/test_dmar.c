@@ -731,6 +731,36 @@ static void test_scope_rules(void **state)
 	iommu_dmar_free(d);
 }
 
+/* Reserved bits and bytes, and an RHSA longer than it needs: notes only. */
+static void test_notes(void **state)
+{
+	struct tb t;
+	struct iommu_dmar *d;
+	size_t o;
+
+	(void)state;
+	base_table(&t);
+	w8(&t, 37, 0x09);               /* INTR_REMAP and a reserved bit */
+	w8(&t, 40, 0x01);               /* a reserved byte */
+	w8(&t, 48 + 4, 0x02);           /* a reserved DRHD flag */
+	o = tb_struct(&t, 3, 24);
+	w64(&t, o + 8, 0xfed90000);
+	tb_finish(&t);
+	d = parse_ok(&t);
+	print_diags(d);
+	assert_false(d->refused);
+	assert_int_equal(count_sev(d, IOMMU_DIAG_WARN) + count_sev(d, IOMMU_DIAG_FATAL), 0);
+	assert_non_null(find_diag(d, IOMMU_DIAG_NOTE, -1, "reserved flag bits set (flags 0x09)"));
+	assert_non_null(find_diag(d, IOMMU_DIAG_NOTE, -1, "reserved bytes 38-47"));
+	assert_non_null(find_diag(d, IOMMU_DIAG_NOTE, 0, "reserved flag bits set (flags 0x02)"));
+	assert_non_null(find_diag(d, IOMMU_DIAG_NOTE, 2, "4 bytes after its 20-byte fixed part"));
+	assert_int_equal(d->flags, 0x09);
+	assert_string_equal(iommu_dmar_scope_type_name(4), "HPET");
+	assert_string_equal(iommu_dmar_scope_type_name(9), "unknown");
+	assert_string_equal(iommu_dmar_type_name(77), "unknown");
+	iommu_dmar_free(d);
+}
+
 /* ------------------------------------------------------------------ */
 /* Matching on real captured platforms                                  */
 
@@ -1096,6 +1126,7 @@ int main(void)
 		cmocka_unit_test(test_rmrr_sanity),
 		cmocka_unit_test(test_rhsa_andd),
 		cmocka_unit_test(test_scope_rules),
+		cmocka_unit_test(test_notes),
 		cmocka_unit_test(test_match_paths),
 		cmocka_unit_test(test_match_list_order),
 		cmocka_unit_test(test_match_vf),

@@ -612,6 +612,63 @@ static void test_ivmd_rules(void **state)
 	iommu_ivrs_free(r);
 }
 
+static void test_more_rules(void **state)
+{
+	struct tb t;
+	struct iommu_ivrs *r;
+	size_t o;
+
+	(void)state;
+	/* base address 0, reserved header bytes, a range start after a range start */
+	tb_header(&t, 0);
+	w8(&t, 44, 1);
+	o = tb_ivhd(&t, 0x10, 0x0002, 0, 0);
+	e4(&t, 0x03, 0x0100, 0);
+	e8(&t, 0x47, 0x0200, 0, 0x80000000);
+	e4(&t, 0x04, 0x02ff, 0);
+	tb_end(&t, o);
+	tb_finish(&t);
+	r = parse_ok(&t);
+	print_diags(r);
+	assert_non_null(find_diag(r, IOMMU_DIAG_WARN, 0, "base address 0"));
+	assert_non_null(find_diag(r, IOMMU_DIAG_NOTE, -1, "reserved bytes 40-47"));
+	assert_non_null(find_diag(r, IOMMU_DIAG_NOTE, 0, "the kernel forgets the first"));
+	assert_string_equal(iommu_ivhd_entry_name(r->blocks[0].entries[1].type), "extended range start");
+	assert_int_equal(r->blocks[0].entries[1].ext_data, 0x80000000);
+	{
+		struct iommu_ivrs_map *m;
+
+		assert_int_equal(iommu_ivrs_build_map(r, &m, NULL), 0);
+		/* the extended range start replaced the first start */
+		assert_int_equal(iommu_ivrs_map_ivhd(m, 0, 0x0150), -1);
+		assert_int_equal(iommu_ivrs_map_ivhd(m, 0, 0x0250), 0);
+		iommu_ivrs_map_free(m);
+	}
+	iommu_ivrs_free(r);
+
+	/* more IOMMUs than the kernel's 32 */
+	tb_header(&t, 0);
+	for (int i = 0; i < 33; i++) {
+		o = tb_ivhd(&t, 0x10, (uint16_t)(0x0002 + i), (uint16_t)i, 0xfeb80000 + 0x1000 * (uint64_t)i);
+		e4(&t, 0x02, 0x0010, 0);
+		tb_end(&t, o);
+	}
+	tb_finish(&t);
+	r = parse_ok(&t);
+	assert_true(r->refused);
+	assert_non_null(find_diag(r, IOMMU_DIAG_FATAL, -1, "more than the kernel's 32"));
+	{
+		size_t u[40];
+		struct iommu_ivrs_map *m;
+
+		assert_int_equal(iommu_ivrs_units(r, u, 40), 33);
+		assert_int_equal(iommu_ivrs_build_map(r, &m, NULL), 0);
+		assert_int_equal(iommu_ivrs_map_ivhd(m, 0, 0x0010), -1);
+		iommu_ivrs_map_free(m);
+	}
+	iommu_ivrs_free(r);
+}
+
 /* ------------------------------------------------------------------ */
 /* The IVHD type the kernel chooses                                     */
 
@@ -845,6 +902,25 @@ static void test_check_platform(void **state)
 		fail();
 	}
 	tb_header(&t, 0);
+	o = tb_ivhd(&t, 0x10, 0x00f9, 0, 0xfed80000);   /* an IOMMU at 00:1f.1, which is not there */
+	e4(&t, 0x02, 0x0000, 0);
+	tb_end(&t, o);
+	tb_finish(&t);
+	r = parse_ok(&t);
+	assert_int_equal(iommu_ivrs_build_map(r, &m, NULL), 0);
+	assert_int_equal(iommu_ivrs_check_platform(r, m, p, &dg, &ndg), 0);
+	{
+		bool absent = false;
+
+		for (size_t i = 0; i < ndg; i++)
+			absent |= strstr(dg[i].msg, "own function 0000:00:1f.1 is not on this platform") != NULL;
+		assert_true(absent);
+	}
+	free(dg);
+	iommu_ivrs_map_free(m);
+	iommu_ivrs_free(r);
+
+	tb_header(&t, 0);
 	o = tb_ivhd(&t, 0x10, 0x0008, 0, 0xfed80000);   /* the IOMMU at 00:01.0 */
 	e4(&t, 0x03, 0x0000, 0);
 	e4(&t, 0x04, 0x00ff, 0);
@@ -882,6 +958,7 @@ int main(void)
 		cmocka_unit_test(test_block_rules),
 		cmocka_unit_test(test_entry_rules),
 		cmocka_unit_test(test_ivmd_rules),
+		cmocka_unit_test(test_more_rules),
 		cmocka_unit_test(test_ivhd_type_choice),
 		cmocka_unit_test(test_map),
 		cmocka_unit_test(test_map_all_and_hid),
