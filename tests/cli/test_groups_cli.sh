@@ -44,13 +44,17 @@ done
 t=$("$BIN" groups --snapshot "$CAPS/b-rootports" --cmdline "intel_iommu=on iommu=pt" --json |
 	python3 -c 'import json,sys; print(sorted({g["type"] for g in json.load(sys.stdin)["groups"]}))')
 [ "$t" = "['identity']" ] && ok "--cmdline iommu=pt gives identity" || not_ok "--cmdline iommu=pt: $t"
-t=$("$BIN" groups --snapshot "$CAPS/b-rootports" --cmdline "intel_iommu=off" --json |
+t=$("$BIN" groups --snapshot "$CAPS/b-rootports" --cmdline "intel_iommu=off" --json 2>/dev/null |
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["groups"]), len(d["ungrouped"]))')
 [ "$t" = "0 11" ] && ok "--cmdline intel_iommu=off: no groups" || not_ok "intel_iommu=off: $t"
 t=$("$BIN" groups --snapshot "$CAPS/b4-rootports-noacs" --acs-override downstream)
 echo "$t" | grep -q "NOT mainline" && ok "--acs-override is marked not mainline" || not_ok "--acs-override marking"
 [ "$(echo "$t" | grep -c '^IOMMU Group')" -gt "$("$BIN" groups --snapshot "$CAPS/b4-rootports-noacs" | grep -c '^IOMMU Group')" ] &&
 	ok "--acs-override downstream splits the root ports' groups" || not_ok "--acs-override did not split"
+expect_rc 7 "no groups (intel_iommu=off) is exit 7" "$BIN" groups --snapshot "$CAPS/b-rootports" --cmdline "intel_iommu=off"
+expect_rc 7 "no IOMMU (z-no-iommu) is exit 7" "$BIN" groups --snapshot "$CAPS/z-no-iommu"
+out=$("$BIN" groups --snapshot "$CAPS/z-no-iommu")
+echo "$out" | grep -q "no DMAR or IVRS table" && ok "a platform without IOMMU says why" || not_ok "z-no-iommu: $out"
 expect_rc 0 "--kernel 6.12" "$BIN" groups --snapshot "$CAPS/d-switch" --kernel 6.12
 expect_rc 3 "--kernel of an unknown version" "$BIN" groups --snapshot "$CAPS/d-switch" --kernel 2.6.32
 expect_rc 3 "--kernel garbage" "$BIN" groups --snapshot "$CAPS/d-switch" --kernel banana

@@ -52,10 +52,12 @@ PLATFORM_HELP
 "  iommu groups --builtin intel-server --cmdline 'intel_iommu=on iommu=pt'\n"
 "  sudo iommu groups --host --verify\n"
 "\n"
-"Exit status: 0, or 5 when --verify finds a difference; 2, 3, 4 as for every\n"
-"command.\n";
+"Exit status: 0; 5 when --verify finds a difference; 7 when the platform has\n"
+"no IOMMU groups at all (no DMAR or IVRS, or the IOMMU is off: the output\n"
+"says which); 1, 2, 3, 4 as for every command.\n";
 
 #define EXIT_MISMATCH 5
+#define EXIT_NO_GROUPS 7        /* no IOMMU, or it is off: no groups (reason printed) */
 
 static const char *driver_name(enum iommu_driver d)
 {
@@ -394,7 +396,8 @@ int cmd_groups(int argc, char **argv)
 		else
 			print_text(s, names, explain);
 		iommu_pci_names_close(names);
-		ret = EXIT_OK;
+		/* no groups at all: the reason was printed; scripts see it in the status */
+		ret = s->n_groups ? EXIT_OK : EXIT_NO_GROUPS;
 	}
 	iommu_system_free(s);
 	iommu_platform_free(p);
