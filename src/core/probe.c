@@ -371,17 +371,21 @@ static bool intel_first_level_by_default(const struct iommu_system *s)
 static int setup_intel(struct iommu_system *s, struct iommu_error *err)
 {
 	const struct iommu_platform *p = s->platform;
-	const struct iommu_dmar_struct *order[256];
-	size_t n = iommu_dmar_drhd_order(s->dmar, order, 256);
+	size_t n = iommu_dmar_drhd_order(s->dmar, NULL, 0);
+	const struct iommu_dmar_struct **order = calloc(n ? n : 1, sizeof(*order));
 	int ret;
 
 	if (s->dmar->host_address_width + 1 < 12) {
 		snote(s, "DMAR: Invalid DMAR haw (%u): the kernel does not enable VT-d",
 		      s->dmar->host_address_width + 1u);
 		s->driver = IOMMU_DRIVER_NONE;
+		free(order);
 		return 0;
 	}
-	for (size_t i = 0; i < n && i < 256; i++) {
+	if (!order)
+		return iommu_error_set(err, -ENOMEM, "out of memory");
+	n = iommu_dmar_drhd_order(s->dmar, order, n);
+	for (size_t i = 0; i < n; i++) {
 		struct iommu_unit u = { 0 };
 		const struct iommu_dmar_struct *drhd = order[i];
 
@@ -403,9 +407,12 @@ static int setup_intel(struct iommu_system *s, struct iommu_error *err)
 			snote(s, "%s: No supported address widths. Not attempting DMA translation.", u.name);
 		}
 		ret = add_unit(s, u);
-		if (ret)
+		if (ret) {
+			free(order);
 			return iommu_error_set(err, ret, "out of memory");
+		}
 	}
+	free(order);
 	for (size_t i = 0; i < s->n_units; i++) {
 		if (s->units[i].ignored || !(s->units[i].cap & VTD_CAP_CM))
 			continue;
@@ -604,15 +611,19 @@ static int probe_all(struct iommu_system *s)
 	const struct iommu_platform *p = s->platform;
 	size_t nd = iommu_platform_num_devices(p);
 	const struct iommu_pci_dev **order = calloc(nd ? nd : 1, sizeof(*order));
-	const struct iommu_pci_bus *roots[256];
+	size_t max_roots = iommu_platform_num_root_buses(p);
+	const struct iommu_pci_bus **roots = calloc(max_roots ? max_roots : 1, sizeof(*roots));
 	struct iommu_group_info **fresh = NULL;
 	size_t n = 0, nroots, n_fresh = 0, passes;
 	int probe_seq = 0, ret = 0;
 	bool per_unit;
 
-	if (!order)
+	if (!order || !roots) {
+		free(order);
+		free(roots);
 		return -ENOMEM;
-	nroots = root_order(s, roots, 256);
+	}
+	nroots = root_order(s, roots, max_roots);
 	for (size_t r = 0; r < nroots; r++)
 		add_order_bus(roots[r], order, &n, nd);
 
@@ -665,6 +676,7 @@ static int probe_all(struct iommu_system *s)
 	}
 	free(fresh);
 	free(order);
+	free(roots);
 	return ret;
 }
 
