@@ -310,6 +310,10 @@ const char *iommu_platform_acpi_table_name(const struct iommu_platform *p, size_
  */
 int iommu_platform_file(const struct iommu_platform *p, const char *path,
 			const uint8_t **data, size_t *len);
+/* A text file holding one hexadecimal number ("fed90000", "0x8086"), as the
+ * sysfs attributes and the iommu_class registers are: 0, -ENOENT, or
+ * -EINVAL when it holds anything else. */
+int iommu_platform_file_hex(const struct iommu_platform *p, const char *path, uint64_t *val);
 size_t iommu_platform_num_files(const struct iommu_platform *p);
 const char *iommu_platform_file_path(const struct iommu_platform *p, size_t i);
 

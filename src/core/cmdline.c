@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "iommu/core.h"
+#include "util/strv.h"
 
 int iommu_kernel_version_parse(const char *release, struct iommu_kernel_version *v)
 {
@@ -69,20 +70,11 @@ static void note(struct iommu_cmdline *c, const char *fmt, ...)
 
 static void note(struct iommu_cmdline *c, const char *fmt, ...)
 {
-	char buf[256];
 	va_list ap;
-	char **n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	iommu_strv_vaddf(&c->notes, &c->n_notes, fmt, ap);
 	va_end(ap);
-	n = realloc(c->notes, (c->n_notes + 1) * sizeof(*n));
-	if (!n)
-		return;
-	c->notes = n;
-	n[c->n_notes] = strdup(buf);
-	if (n[c->n_notes])
-		c->n_notes++;
 }
 
 /* kstrtobool: 1 true, 0 false, -EINVAL otherwise. */
@@ -340,9 +332,5 @@ int iommu_cmdline_parse(const char *line, struct iommu_cmdline *c)
 
 void iommu_cmdline_release(struct iommu_cmdline *c)
 {
-	for (size_t i = 0; i < c->n_notes; i++)
-		free(c->notes[i]);
-	free(c->notes);
-	c->notes = NULL;
-	c->n_notes = 0;
+	iommu_strv_free(&c->notes, &c->n_notes);
 }

@@ -19,6 +19,7 @@
 #include "core/internal.h"
 #include "core/quirks.h"
 #include "util/bits.h"
+#include "util/strv.h"
 
 /* VT-d capability and extended capability bits (VT-d spec 11.4.2, 11.4.3). */
 #define VTD_CAP_CM      IOMMU_BIT(7)            /* caching mode */
@@ -44,20 +45,11 @@ static void snote(struct iommu_system *s, const char *fmt, ...)
 
 static void snote(struct iommu_system *s, const char *fmt, ...)
 {
-	char buf[384];
 	va_list ap;
-	char **n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	iommu_strv_vaddf(&s->notes, &s->n_notes, fmt, ap);
 	va_end(ap);
-	n = realloc(s->notes, (s->n_notes + 1) * sizeof(*n));
-	if (!n)
-		return;
-	s->notes = n;
-	n[s->n_notes] = strdup(buf);
-	if (n[s->n_notes])
-		s->n_notes++;
 }
 
 const char *iommu_nogroup_reason_text(enum iommu_nogroup_reason r)
@@ -106,26 +98,6 @@ static bool kernel_multifunction(const struct iommu_pci_dev *d)
 	return fn > 0 || d->multifunction;
 }
 
-static uint64_t parse_hex_file(const struct iommu_platform *p, const char *path, bool *ok)
-{
-	const uint8_t *data;
-	size_t len;
-	char buf[64];
-	char *end;
-	unsigned long long v;
-
-	*ok = false;
-	if (iommu_platform_file(p, path, &data, &len) || len == 0 || len >= sizeof(buf))
-		return 0;
-	memcpy(buf, data, len);
-	buf[len] = '\0';
-	v = strtoull(buf, &end, 16);
-	if (end == buf)
-		return 0;
-	*ok = true;
-	return v;
-}
-
 /* Find iommu_class/<name>/intel-iommu/ whose address file is @base. */
 static void intel_unit_regs(const struct iommu_platform *p, struct iommu_unit *u)
 {
@@ -133,7 +105,7 @@ static void intel_unit_regs(const struct iommu_platform *p, struct iommu_unit *u
 		const char *path = iommu_platform_file_path(p, i);
 		char prefix[256], f[300];
 		const char *tail;
-		bool ok;
+		uint64_t addr;
 
 		if (strncmp(path, "iommu_class/", 12))
 			continue;
@@ -142,15 +114,13 @@ static void intel_unit_regs(const struct iommu_platform *p, struct iommu_unit *u
 			continue;
 		memcpy(prefix, path, (size_t)(tail - path));
 		prefix[tail - path] = '\0';
-		if (parse_hex_file(p, path, &ok) != u->base || !ok)
+		if (iommu_platform_file_hex(p, path, &addr) || addr != u->base)
 			continue;
 		snprintf(f, sizeof(f), "%s/intel-iommu/cap", prefix);
-		u->cap = parse_hex_file(p, f, &ok);
-		if (!ok)
+		if (iommu_platform_file_hex(p, f, &u->cap))
 			continue;
 		snprintf(f, sizeof(f), "%s/intel-iommu/ecap", prefix);
-		u->ecap = parse_hex_file(p, f, &ok);
-		u->have_regs = ok;
+		u->have_regs = iommu_platform_file_hex(p, f, &u->ecap) == 0;
 		return;
 	}
 }
@@ -869,9 +839,7 @@ void iommu_system_free(struct iommu_system *s)
 	free(s->groups);
 	free(s->devices);
 	free(s->units);
-	for (size_t i = 0; i < s->n_notes; i++)
-		free(s->notes[i]);
-	free(s->notes);
+	iommu_strv_free(&s->notes, &s->n_notes);
 	iommu_cmdline_release(&s->cmdline);
 	free(s->cmdline_line);
 	iommu_dmar_free(s->dmar);

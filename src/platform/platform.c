@@ -13,6 +13,7 @@
 
 #include "iommu/platform.h"
 #include "platform/fileset.h"
+#include "util/strv.h"
 
 struct iommu_platform {
 	enum iommu_platform_source source;
@@ -33,26 +34,14 @@ struct iommu_platform {
 	size_t n_acpi;
 
 	char **warnings;
-	size_t n_warnings, alloc_warnings;
+	size_t n_warnings;
 };
 
 static void add_warning(void *ctx, const char *msg)
 {
 	struct iommu_platform *p = ctx;
 
-	if (p->n_warnings == p->alloc_warnings) {
-		size_t n = p->alloc_warnings ? p->alloc_warnings * 2 : 8;
-		char **w = realloc(p->warnings, n * sizeof(*w));
-
-		if (!w)
-			return;
-		p->warnings = w;
-		p->alloc_warnings = n;
-	}
-	char *copy = strdup(msg);
-
-	if (copy)
-		p->warnings[p->n_warnings++] = copy;
+	iommu_strv_addf(&p->warnings, &p->n_warnings, "%s", msg);
 }
 
 static void warnf(struct iommu_platform *p, const char *fmt, ...)
@@ -60,13 +49,11 @@ static void warnf(struct iommu_platform *p, const char *fmt, ...)
 
 static void warnf(struct iommu_platform *p, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	iommu_strv_vaddf(&p->warnings, &p->n_warnings, fmt, ap);
 	va_end(ap);
-	add_warning(p, msg);
 }
 
 /*
@@ -106,8 +93,8 @@ static char *attr_text(const struct iommu_file *f, struct iommu_error *err)
 	return attr_text_code(f, NULL, err);
 }
 
-/* "0x8086" style attribute; -EINVAL with a message when malformed. */
-static int attr_hex(const struct iommu_file *f, unsigned long max, unsigned long *out,
+/* "0x8086" or "fed90000" style attribute; -EINVAL with a message when malformed. */
+static int attr_hex(const struct iommu_file *f, uint64_t max, uint64_t *out,
 		    struct iommu_error *err)
 {
 	char *s = attr_text(f, err);
@@ -117,10 +104,10 @@ static int attr_hex(const struct iommu_file *f, unsigned long max, unsigned long
 	if (!s)
 		return err ? err->code : -EINVAL;
 	errno = 0;
-	*out = strtoul(s, &end, 16);
+	*out = strtoull(s, &end, 16);
 	if (s[0] == '\0' || *end != '\0' || errno || *out > max || s[0] == '-')
-		ret = iommu_error_set(err, -EINVAL, "%s: \"%.40s\" is not a hexadecimal number up to 0x%lx",
-				      f->path, s, max);
+		ret = iommu_error_set(err, -EINVAL, "%s: \"%.40s\" is not a hexadecimal number up to 0x%llx",
+				      f->path, s, (unsigned long long)max);
 	free(s);
 	return ret;
 }
@@ -150,7 +137,7 @@ static int load_device(struct iommu_platform *p, const char *bdf,
 	const struct iommu_file *cfg = dev_file(p, bdf, "config");
 	const struct iommu_file *f;
 	struct iommu_pci_addr addr;
-	unsigned long v_vendor = 0, v_device = 0;
+	uint64_t v_vendor = 0, v_device = 0;
 	bool have_ids = false;
 	uint8_t *spliced = NULL;
 	const uint8_t *data;
@@ -199,8 +186,8 @@ static int load_device(struct iommu_platform *p, const char *bdf,
 		return iommu_error_prefix(err, "pci/%s/config", bdf);
 
 	if (have_ids && (v_vendor != dev->vendor || v_device != dev->device))
-		warnf(p, "%s: sysfs says [%04lx:%04lx] but config space says [%04x:%04x]; using config space",
-		      dev->name, v_vendor, v_device, dev->vendor, dev->device);
+		warnf(p, "%s: sysfs says [%04x:%04x] but config space says [%04x:%04x]; using config space",
+		      dev->name, (unsigned)v_vendor, (unsigned)v_device, dev->vendor, dev->device);
 
 	f = dev_file(p, bdf, "driver");
 	if (f) {
@@ -694,9 +681,7 @@ void iommu_platform_free(struct iommu_platform *p)
 	}
 	free(p->buses);
 	free(p->roots);
-	for (size_t i = 0; i < p->n_warnings; i++)
-		free(p->warnings[i]);
-	free(p->warnings);
+	iommu_strv_free(&p->warnings, &p->n_warnings);
 	free(p->acpi_names);
 	free(p->cmdline);
 	free(p->release);
@@ -822,6 +807,15 @@ int iommu_platform_file(const struct iommu_platform *p, const char *path,
 	*data = f->data;
 	*len = f->len;
 	return 0;
+}
+
+int iommu_platform_file_hex(const struct iommu_platform *p, const char *path, uint64_t *val)
+{
+	const struct iommu_file *f = iommu_fileset_get(&p->files, path);
+
+	if (!f)
+		return -ENOENT;
+	return attr_hex(f, UINT64_MAX, val, NULL);
 }
 
 size_t iommu_platform_num_files(const struct iommu_platform *p)

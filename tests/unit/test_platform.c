@@ -377,6 +377,33 @@ static void test_load_files_and_vf_ids(void **state)
 	iommu_platform_free(p);
 }
 
+/* Hexadecimal register files as iommu_class holds them; garbage is refused. */
+static void test_file_hex(void **state)
+{
+	struct cfg host;
+	const char *paths[] = { "pci/0000:00:00.0/config", "iommu_class/dmar0/intel-iommu/cap",
+				"iommu_class/dmar0/intel-iommu/ecap", "iommu_class/dmar0/intel-iommu/address" };
+	const uint8_t *data[4];
+	size_t lens[4];
+	struct iommu_platform *p;
+	struct iommu_error err;
+	uint64_t v = 0;
+
+	(void)state;
+	cfg_init(&host, 256, 0x8086, 0x29c0, 0x060000, 0);
+	data[0] = host.b; lens[0] = 256;
+	data[1] = (const uint8_t *)"d2008c22260206\n"; lens[1] = 15;
+	data[2] = (const uint8_t *)"f00f4a junk\n"; lens[2] = 12;
+	data[3] = (const uint8_t *)"-1\n"; lens[3] = 3;
+	assert_int_equal(iommu_platform_load_files("mem", 4, paths, data, lens, &p, &err), 0);
+	assert_int_equal(iommu_platform_file_hex(p, paths[1], &v), 0);
+	assert_int_equal(v, 0xd2008c22260206ull);
+	assert_int_equal(iommu_platform_file_hex(p, paths[2], &v), -EINVAL);
+	assert_int_equal(iommu_platform_file_hex(p, paths[3], &v), -EINVAL);
+	assert_int_equal(iommu_platform_file_hex(p, "iommu_class/dmar0/intel-iommu/version", &v), -ENOENT);
+	iommu_platform_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_host_source),
 		cmocka_unit_test(test_host_not_root),
 		cmocka_unit_test(test_load_files_and_vf_ids),
+		cmocka_unit_test(test_file_hex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
