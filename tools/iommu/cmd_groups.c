@@ -86,15 +86,14 @@ static void print_text(const struct iommu_system *s, struct iommu_pci_names *nam
 	char line[512], resv[4096];
 	bool any_ungrouped = false;
 
-	printf("# %s: %s, kernel %d.%d, default domain %s%s%s\n",
+	printf("# %s: %s, kernel %d.%d, default domain %s\n",
 	       iommu_platform_label(s->platform),
 	       s->driver == IOMMU_DRIVER_INTEL ? "Intel VT-d" :
 	       s->driver == IOMMU_DRIVER_AMD ? "AMD-Vi" : "no IOMMU driver",
 	       s->kernel.major, s->kernel.minor,
-	       s->driver == IOMMU_DRIVER_NONE ? "-" : iommu_domain_type_name(s->global_default),
-	       s->strict_forced ? " (strict: " : "", s->strict_forced ? s->strict_reason : "");
+	       s->driver == IOMMU_DRIVER_NONE ? "-" : iommu_domain_type_name(s->global_default));
 	if (s->strict_forced)
-		printf("# ... )\n");
+		printf("# strict invalidation forced: %s\n", s->strict_reason);
 	printf("# cmdline: %s\n", s->cmdline_line);
 	if (s->acs_override_active)
 		printf("# what-if: pcie_acs_override (out-of-tree patch, NOT mainline Linux)\n");
