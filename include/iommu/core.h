@@ -392,6 +392,108 @@ int iommu_intel_walk(const struct iommu_intel *drv, uint16_t sid, uint64_t iova,
 void iommu_intel_walk_step_describe(const struct iommu_intel_walk_step *st, char *buf,
 				    size_t len);
 
+/* ================================================================== */
+/* Domains (drivers/iommu/iommu.c): the running side of a system.       */
+/* A system that has been started has hardware behind it (modelled      */
+/* memory; one VT-d unit and Intel driver per registered DRHD) and each */
+/* group has its default domain attached, as after boot.  Reference     */
+/* section 3 for the type rules, 4 for reserved regions.                */
+
+struct iommu_domain;
+
+struct iommu_domain_geometry {
+	uint64_t aperture_start, aperture_end;  /* inclusive */
+	bool force_aperture;
+	uint64_t pgsize_bitmap;                 /* page sizes the domain maps */
+};
+
+/*
+ * Boot the system's IOMMUs: modelled memory of @mem_size bytes (0: a
+ * default large enough for the platform), the Intel driver on one VT-d
+ * unit per DRHD in use (CAP/ECAP from the platform where it has them),
+ * translation enabled, and every group's default domain (group->type)
+ * allocated and attached, as probe leaves them.  On AMD platforms the
+ * domains keep their page tables in software (AMD-Vi hardware is not
+ * modelled).  0, -ENODEV (no IOMMU driver runs), -EALREADY, -ENOMEM.
+ */
+int iommu_system_start(struct iommu_system *s, uint64_t mem_size, struct iommu_error *err);
+bool iommu_system_started(const struct iommu_system *s);
+/* The modelled memory every DMA of the system lands in (NULL before
+ * start).  Not owned by the caller. */
+struct iommu_mem *iommu_system_mem(const struct iommu_system *s);
+/* The Intel driver of units[@unit] (NULL: not Intel, not started). */
+struct iommu_intel *iommu_system_intel(const struct iommu_system *s, int unit);
+
+struct iommu_domain *iommu_group_default_domain(const struct iommu_group_info *g);
+/* The domain the group is attached to now (iommu_get_domain_for_dev). */
+struct iommu_domain *iommu_group_domain(const struct iommu_group_info *g);
+
+/*
+ * A new domain of @type for the IOMMU that translates @g's devices
+ * (iommu_paging_domain_alloc / __iommu_domain_alloc): BLOCKED, IDENTITY,
+ * UNMANAGED, DMA, DMA_FQ.  -EINVAL, -ENODEV (not started, no unit),
+ * -EOPNOTSUPP (a type the driver cannot do), -ENOMEM.
+ */
+int iommu_domain_alloc(struct iommu_system *s, const struct iommu_group_info *g,
+		       enum iommu_domain_type type, struct iommu_domain **out);
+/* iommu_domain_free: the domain must not be attached. */
+void iommu_domain_free(struct iommu_domain *d);
+enum iommu_domain_type iommu_domain_get_type(const struct iommu_domain *d);
+void iommu_domain_get_geometry(const struct iommu_domain *d, struct iommu_domain_geometry *geo);
+
+/*
+ * iommu_attach_group: every device of @g to @d.  -EBUSY when the group
+ * is not in its default domain or its DMA is not owned by a claimer (the
+ * kernel's rule since 5.19), -EINVAL, -ENODEV.
+ * iommu_detach_group: back to the default domain (or blocked while owned).
+ */
+int iommu_attach_group(struct iommu_domain *d, struct iommu_group_info *g);
+void iommu_detach_group(struct iommu_domain *d, struct iommu_group_info *g);
+
+/*
+ * iommu_group_claim_dma_owner, as VFIO and iommufd make it: -EBUSY when
+ * another owner holds it or a kernel driver is bound to a member,
+ * -EPERM when a member has a direct (RMRR/IVMD unity) reserved region
+ * that is not relaxable (iommu_group_claim_dma_owner's
+ * require_direct check), -EINVAL (NULL owner).  @owner identifies the
+ * claimer; the same owner may claim again (a count is kept).
+ */
+int iommu_group_claim_dma_owner(struct iommu_group_info *g, const void *owner);
+void iommu_group_release_dma_owner(struct iommu_group_info *g);
+bool iommu_group_dma_owner_claimed(const struct iommu_group_info *g);
+
+/*
+ * iommu_map: [iova, iova + size) to paddr with IOMMU_PROT_* on a paging
+ * domain, in the largest page sizes the bitmap and alignment allow.
+ * 0 or the kernel's errno for each refusal (unaligned to the smallest
+ * page, size 0, overflow, beyond the aperture, not a paging domain,
+ * already mapped, no memory): the implementation documents each.
+ * iommu_unmap: bytes unmapped (0 when nothing was mapped there).
+ */
+int iommu_map(struct iommu_domain *d, uint64_t iova, uint64_t paddr, uint64_t size, int prot);
+uint64_t iommu_unmap(struct iommu_domain *d, uint64_t iova, uint64_t size);
+struct iommu_sg_entry {
+	uint64_t paddr;
+	uint64_t length;
+};
+/* iommu_map_sg: the entries back to back from @iova.  Bytes mapped, or a
+ * negative errno with nothing left mapped. */
+int64_t iommu_map_sg(struct iommu_domain *d, uint64_t iova, const struct iommu_sg_entry *sg,
+		     size_t nents, int prot);
+/* 0 when nothing is mapped at @iova (identity: @iova itself). */
+uint64_t iommu_iova_to_phys(struct iommu_domain *d, uint64_t iova);
+/* iommu_flush_iotlb_all / iotlb_sync: invalidate what unmaps left. */
+void iommu_flush_iotlb_all(struct iommu_domain *d);
+
+/*
+ * A write of @buf to /sys/kernel/iommu_groups/<id>/type
+ * (iommu_group_store_type, reference 3.6): "identity", "DMA", "DMA-FQ",
+ * "auto", with the kernel's rules and errors (-EINVAL, -EPERM, -EBUSY);
+ * 0 when the write took effect.  Works on a started or a stopped system.
+ */
+int iommu_group_store_type(struct iommu_system *s, struct iommu_group_info *g,
+			   const char *buf, struct iommu_error *err);
+
 #ifdef __cplusplus
 }
 #endif
