@@ -29,6 +29,8 @@
 #include "iommu/core.h"
 #include "iommu/hw.h"
 
+#include "bench_common.h"
+
 #ifdef HAVE_GLIB
 #include <glib.h>
 #endif
@@ -830,5 +832,7 @@ int main(void)
 	iommu_intel_destroy(drv);
 	iommu_vtd_destroy(unit);
 	iommu_mem_destroy(mem);
+
+	bench_run_later_layers();
 	return 0;
 }
