@@ -145,6 +145,8 @@ struct iommu_unit {
 };
 
 struct iommu_group_info;
+struct iommu_domain;
+struct iommu_runtime;
 
 /* Per PCI function. */
 struct iommu_device_info {
@@ -169,6 +171,15 @@ struct iommu_group_info {
 	size_t n_devices;
 	struct iommu_resv_region *resv;     /* as the sysfs file lists them */
 	size_t n_resv;
+	/* The running side (iommu_system_start; all NULL/0 before), kept
+	 * under the system's group lock; read them through the functions
+	 * of the Domains section. */
+	struct iommu_system *system;
+	struct iommu_domain *default_domain;
+	struct iommu_domain *domain;        /* attached now */
+	struct iommu_domain *blocking_domain;
+	unsigned owner_cnt;                 /* DMA ownership claims */
+	const void *owner;
 };
 
 struct iommu_system_options {
@@ -198,6 +209,9 @@ struct iommu_system {
 	char **notes;                       /* what the kernel would log worth knowing */
 	size_t n_notes;
 	bool acs_override_active;
+	/* The running side (iommu_system_start): memory, units, drivers,
+	 * domains, locks; NULL while stopped. */
+	struct iommu_runtime *rt;
 };
 
 /* Compute everything for @p.  The platform must outlive the system. */
@@ -394,10 +408,24 @@ void iommu_intel_walk_step_describe(const struct iommu_intel_walk_step *st, char
 
 /* ================================================================== */
 /* Domains (drivers/iommu/iommu.c): the running side of a system.       */
-/* A system that has been started has hardware behind it (modelled      */
-/* memory; one VT-d unit and Intel driver per registered DRHD) and each */
+/* A system that has been started has hardware behind it (one modelled */
+/* memory; one VT-d unit and Intel driver per DRHD in use) and each     */
 /* group has its default domain attached, as after boot.  Reference     */
-/* section 3 for the type rules, 4 for reserved regions.                */
+/* section 3 for the type rules, 4 for reserved regions, 8.1 for DMA    */
+/* ownership; doc/domains.md says which kernel function each rule       */
+/* comes from and where kernel versions differ (the system models       */
+/* s->kernel).                                                          */
+/*                                                                      */
+/* Thread safety: iommu_map, iommu_unmap, iommu_map_sg,                  */
+/* iommu_iova_to_phys, iommu_flush_iotlb_all and the device DMA calls   */
+/* may run on many threads at once, on one domain or several: each      */
+/* domain has a lock, and every access to the modelled hardware (units, */
+/* Intel drivers, memory: single-threaded objects that share one        */
+/* memory) goes through one hardware lock per system.  Attach, detach,  */
+/* claims, domain allocation and type writes serialise on a lock of the */
+/* system's groups (the kernel's group->mutex).  Lock order: groups,    */
+/* then domain, then hardware.  Starting and freeing the system are not */
+/* concurrent with anything.                                            */
 
 struct iommu_domain;
 
@@ -407,68 +435,154 @@ struct iommu_domain_geometry {
 	uint64_t pgsize_bitmap;                 /* page sizes the domain maps */
 };
 
+/* AMD's IOMMU v1 page-table sizes (AMD_IOMMU_PGSIZES): every power of two
+ * from 4 KiB up except 512 GiB.  The kernel's captured VFIO
+ * iova_pgsizes on AMD reads the same. */
+#define IOMMU_AMD_V1_PGSIZES (~UINT64_C(0xfff) & ~(UINT64_C(2) << 38))
+
 /*
- * Boot the system's IOMMUs: modelled memory of @mem_size bytes (0: a
- * default large enough for the platform), the Intel driver on one VT-d
- * unit per DRHD in use (CAP/ECAP from the platform where it has them),
- * translation enabled, and every group's default domain (group->type)
- * allocated and attached, as probe leaves them.  On AMD platforms the
- * domains keep their page tables in software (AMD-Vi hardware is not
- * modelled).  0, -ENODEV (no IOMMU driver runs), -EALREADY, -ENOMEM.
+ * Boot the system's IOMMUs: modelled memory of @mem_size bytes (0: one
+ * that spans the units' MGAW, at most 2^46 bytes; else a multiple of
+ * 4 KiB, at least 1 MiB), the Intel driver on one VT-d unit per DRHD
+ * that translates a grouped device (CAP/ECAP from the platform where it
+ * has them, else QEMU's), translation enabled, and every group's default
+ * domain (group->type) allocated, its direct reserved regions mapped 1:1
+ * when it is a DMA domain, and its devices (with their DMA aliases)
+ * attached, as probe leaves them.  On AMD platforms the domains keep
+ * their page tables in software (AMD-Vi hardware is not modelled).
+ * 0, -ENODEV (no IOMMU driver runs), -EALREADY, -EINVAL (@mem_size),
+ * -ENOMEM; the message is in @err.  iommu_system_free() stops it.
  */
 int iommu_system_start(struct iommu_system *s, uint64_t mem_size, struct iommu_error *err);
 bool iommu_system_started(const struct iommu_system *s);
 /* The modelled memory every DMA of the system lands in (NULL before
- * start).  Not owned by the caller. */
+ * start).  Not owned by the caller; like every hardware object it is
+ * single-threaded: while other threads may map or DMA, reach it only
+ * through the calls of this section. */
 struct iommu_mem *iommu_system_mem(const struct iommu_system *s);
-/* The Intel driver of units[@unit] (NULL: not Intel, not started). */
+/* The CPU's access to that memory, serialised with the modelled hardware
+ * (safe while other threads map or DMA).  0, -EFAULT (beyond the size),
+ * -ENOMEM, -ENODEV (not started), -EINVAL. */
+int iommu_system_mem_read(struct iommu_system *s, uint64_t addr, void *buf, size_t len);
+int iommu_system_mem_write(struct iommu_system *s, uint64_t addr, const void *buf, size_t len);
+/* The Intel driver of units[@unit] (NULL: not Intel, not started, or a
+ * unit that translates no grouped device). */
 struct iommu_intel *iommu_system_intel(const struct iommu_system *s, int unit);
+/* The modelled VT-d unit of units[@unit] (NULL likewise). */
+struct iommu_vtd_unit *iommu_system_vtd_unit(const struct iommu_system *s, int unit);
 
+/*
+ * The VT-d unit configuration the system models for units[@unit], as
+ * iommu_system_start and `iommu translate` build it: CAP and ECAP from
+ * the platform (QEMU's defaults where it has none), the register base.
+ * cfg->mem is left NULL.  0, -EINVAL (not an Intel unit).  *@mem_size
+ * (may be NULL): the memory the unit can address, 2^min(MGAW, 46) bytes.
+ */
+struct iommu_vtd_config;
+int iommu_system_vtd_config(const struct iommu_system *s, int unit, struct iommu_vtd_config *cfg,
+			    uint64_t *mem_size);
+
+/* The domain the group was given at probe (group->default_domain), NULL
+ * before start or when the group has none. */
 struct iommu_domain *iommu_group_default_domain(const struct iommu_group_info *g);
 /* The domain the group is attached to now (iommu_get_domain_for_dev). */
 struct iommu_domain *iommu_group_domain(const struct iommu_group_info *g);
 
 /*
  * A new domain of @type for the IOMMU that translates @g's devices
- * (iommu_paging_domain_alloc / __iommu_domain_alloc): BLOCKED, IDENTITY,
- * UNMANAGED, DMA, DMA_FQ.  -EINVAL, -ENODEV (not started, no unit),
- * -EOPNOTSUPP (a type the driver cannot do), -ENOMEM.
+ * (__iommu_domain_alloc / iommu_paging_domain_alloc): BLOCKED, IDENTITY,
+ * UNMANAGED, DMA, DMA_FQ.  -EINVAL (bad type, NULL argument), -ENODEV
+ * (not started, no unit), -EOPNOTSUPP (IDENTITY on a VT-d unit without
+ * ECAP.PT from kernel 6.12; before, the kernel's 1:1 page table over all
+ * of memory stands in, as si_domain), -ENOMEM.
  */
 int iommu_domain_alloc(struct iommu_system *s, const struct iommu_group_info *g,
 		       enum iommu_domain_type type, struct iommu_domain **out);
-/* iommu_domain_free: the domain must not be attached. */
+/* iommu_domain_free.  A domain still in use (some group's current,
+ * default or blocking domain) is not freed: the call is refused with a
+ * note in the system's notes (the kernel would be left with a dangling
+ * pointer); it goes with the system. */
 void iommu_domain_free(struct iommu_domain *d);
 enum iommu_domain_type iommu_domain_get_type(const struct iommu_domain *d);
+/* Paging domains: Intel: [0, 2^width - 1] and 4 KiB plus the superpages
+ * CAP.SLLPS offers (2 MiB, 1 GiB); AMD: [0, 2^64 - 1] and
+ * IOMMU_AMD_V1_PGSIZES.  Identity and blocked domains: all zero. */
 void iommu_domain_get_geometry(const struct iommu_domain *d, struct iommu_domain_geometry *geo);
+/* The index in s->units of the IOMMU the domain belongs to. */
+int iommu_domain_unit(const struct iommu_domain *d);
+/* The Intel driver's domain behind @d (NULL: AMD, or not Intel), for
+ * inspection (table pages, domain id) while no other thread uses it. */
+struct iommu_intel_domain *iommu_domain_intel(const struct iommu_domain *d);
 
 /*
- * iommu_attach_group: every device of @g to @d.  -EBUSY when the group
- * is not in its default domain or its DMA is not owned by a claimer (the
- * kernel's rule since 5.19), -EINVAL, -ENODEV.
- * iommu_detach_group: back to the default domain (or blocked while owned).
+ * iommu_attach_group: every device of @g (and its DMA aliases) to @d.
+ * As the kernel (5.19 and later, __iommu_attach_group): -EBUSY when the
+ * group is attached to a domain other than its default or blocking
+ * domain (attached to @d already included); no ownership claim is
+ * required by the core.  -EINVAL (NULL, another system, a domain of
+ * another unit: the model keeps one page table per unit, where the
+ * kernel would share one), -ENODEV (not started), -EPERM (kernel < 6.5,
+ * Intel: an UNMANAGED domain and a member with a direct RMRR,
+ * intel_iommu_attach_device's "ineligible ... due to platform RMRR
+ * requirement"), -EINVAL (kernel >= 6.5: a BLOCKED domain and a member
+ * with a direct region, __iommu_device_set_domain's require_direct).
+ * On failure the group is back in the domain it had.
+ * iommu_detach_group: back to the default domain, or to the blocking
+ * domain while the group's DMA is owned (__iommu_group_set_core_domain,
+ * the same in 6.1 and 6.12); @d is not consulted, as in the kernel.
  */
 int iommu_attach_group(struct iommu_domain *d, struct iommu_group_info *g);
 void iommu_detach_group(struct iommu_domain *d, struct iommu_group_info *g);
 
 /*
- * iommu_group_claim_dma_owner, as VFIO and iommufd make it: -EBUSY when
- * another owner holds it or a kernel driver is bound to a member,
- * -EPERM when a member has a direct (RMRR/IVMD unity) reserved region
- * that is not relaxable (iommu_group_claim_dma_owner's
- * require_direct check), -EINVAL (NULL owner).  @owner identifies the
- * claimer; the same owner may claim again (a count is kept).
+ * iommu_group_claim_dma_owner, as VFIO and iommufd make it:
+ *  -EINVAL   @owner NULL;
+ *  -ENODEV   the system is not started;
+ *  -EPERM    the group is claimed by another owner, or a member is bound
+ *            to a kernel driver that uses the DMA API (any driver but
+ *            vfio-pci and its variants, pci-stub and pcieport, which set
+ *            driver_managed_dma; the platform's pci/<BDF>/driver);
+ *  -EBUSY    the group is attached to a domain other than its default;
+ *  then the group moves to its blocking domain, which refuses as the
+ *  kernel version does: -EINVAL from 6.5 when a member has a direct
+ *  (not relaxable: RMRR of a device other than USB or graphics, or AMD
+ *  IVMD unity) reserved region (require_direct); before 6.5 on Intel the
+ *  blocking domain is an empty UNMANAGED domain (until 6.3 the driver
+ *  has no BLOCKED type) and the driver's RMRR check gives -EPERM.
+ * The same owner may claim again: a count is kept, as
+ * iommu_device_claim_dma_owner keeps it (the kernel's group variant
+ * would answer -EPERM to the second claim).  Release undoes one claim;
+ * the last one puts the group back in its default domain.
  */
 int iommu_group_claim_dma_owner(struct iommu_group_info *g, const void *owner);
 void iommu_group_release_dma_owner(struct iommu_group_info *g);
+/* owner_cnt != 0: claimed, or a member bound to a DMA-API driver (the
+ * kernel counts both; VFIO's viability is the negation). */
 bool iommu_group_dma_owner_claimed(const struct iommu_group_info *g);
 
 /*
  * iommu_map: [iova, iova + size) to paddr with IOMMU_PROT_* on a paging
- * domain, in the largest page sizes the bitmap and alignment allow.
- * 0 or the kernel's errno for each refusal (unaligned to the smallest
- * page, size 0, overflow, beyond the aperture, not a paging domain,
- * already mapped, no memory): the implementation documents each.
- * iommu_unmap: bytes unmapped (0 when nothing was mapped there).
+ * domain, split into page sizes as iommu_pgsize() does.  The kernel's
+ * answers (doc/domains.md traces each):
+ *  0         size 0 (nothing mapped: __iommu_map's loop does not run);
+ *  -EINVAL   iova, paddr or size not aligned to the smallest page size;
+ *            not a paging domain (identity; blocked from 6.3, -ENODEV
+ *            before); neither READ nor WRITE (__domain_mapping); a range
+ *            that wraps past 2^64 (model: refused before anything maps);
+ *  -EFAULT   Intel: the end is beyond the domain's width
+ *            (intel_iommu_map); AMD's aperture is all of 64 bits;
+ *  0         already mapped: Intel keeps the old entry, maps the rest
+ *            and warns "DMA PTE for vPFN ... already set" (a note; a
+ *            superpage over small pages replaces them); AMD replaces;
+ *  -ENOMEM   no table pages; what was mapped is unmapped again.
+ * iommu_unmap: bytes unmapped, as the driver counts them: 0 for an
+ * unaligned request, size 0, a non-paging domain; Intel returns at least
+ * the size asked for inside the domain's width (intel_iommu_unmap counts
+ * a hole as unmapped, and a superpage it meets whole), 0 beyond it; AMD
+ * stops at the first hole (0 when nothing is mapped at @iova).  Strict
+ * domains have invalidated the IOTLB when it returns; a DMA_FQ domain
+ * leaves it to iommu_flush_iotlb_all (dma-iommu's iommu_unmap_fast with a
+ * queued gather: the flush queue's job).
  */
 int iommu_map(struct iommu_domain *d, uint64_t iova, uint64_t paddr, uint64_t size, int prot);
 uint64_t iommu_unmap(struct iommu_domain *d, uint64_t iova, uint64_t size);
@@ -476,23 +590,90 @@ struct iommu_sg_entry {
 	uint64_t paddr;
 	uint64_t length;
 };
-/* iommu_map_sg: the entries back to back from @iova.  Bytes mapped, or a
- * negative errno with nothing left mapped. */
+/* iommu_map_sg: the entries back to back from @iova, physically
+ * contiguous ones mapped together.  Bytes mapped, or a negative errno
+ * (iommu_map's) with nothing left mapped; 0 for nents 0. */
 int64_t iommu_map_sg(struct iommu_domain *d, uint64_t iova, const struct iommu_sg_entry *sg,
 		     size_t nents, int prot);
-/* 0 when nothing is mapped at @iova (identity: @iova itself). */
+/* 0 when nothing is mapped at @iova (identity: @iova itself; blocked: 0). */
 uint64_t iommu_iova_to_phys(struct iommu_domain *d, uint64_t iova);
-/* iommu_flush_iotlb_all / iotlb_sync: invalidate what unmaps left. */
+/* iommu_flush_iotlb_all: invalidate what unmaps left (domain-selective on
+ * VT-d when something is pending; freed table pages go back then). */
 void iommu_flush_iotlb_all(struct iommu_domain *d);
+
+struct iommu_domain_stats {
+	uint64_t maps, unmaps;          /* calls that did something */
+	uint64_t bytes_mapped, bytes_unmapped;
+	uint64_t pte_already_set;       /* Intel "DMA PTE ... already set" warnings */
+	uint64_t replaced;              /* AMD: mappings replaced by a new map */
+};
+void iommu_domain_get_stats(struct iommu_domain *d, struct iommu_domain_stats *st);
+
+/* ------------------------------------------------------------------ */
+/* A device's DMA as the platform routes it                             */
+
+/* What one request became. */
+struct iommu_device_xlate {
+	uint64_t host_addr;     /* where it lands (on success) */
+	bool direct;            /* untranslated: no IOMMU for it, pass-through,
+				   or an identity domain */
+	bool modelled_unit;     /* a VT-d unit model answered (else software
+				   page tables, or direct) */
+	bool iotlb_hit;         /* the unit answered from its IOTLB */
+	unsigned fault_reason;  /* VT-d fault reason, 0 on success or
+				   without a unit */
+};
+
+/*
+ * A request of @pdev at DMA address @addr (@write: a write), as the
+ * hardware handles it: through the device's VT-d unit model (its IOTLB
+ * included, so a stale entry still translates until invalidated), or on
+ * AMD through the software page table of the group's current domain, or
+ * untranslated when no IOMMU translates the device.  0 with @res filled,
+ * -EFAULT (a fault; @res->fault_reason on VT-d), -ENODEV (not started),
+ * -EINVAL (NULL, not a device of the system).
+ */
+int iommu_device_translate(struct iommu_system *s, const struct iommu_pci_dev *pdev,
+			   uint64_t addr, bool write, struct iommu_device_xlate *res);
+/* A DMA of @len bytes into / out of the modelled memory, page by page:
+ * 0, -EFAULT (the first fault; nothing after it moves; @res may be NULL),
+ * -ENODEV, -EINVAL. */
+int iommu_device_dma_read(struct iommu_system *s, const struct iommu_pci_dev *pdev,
+			  uint64_t addr, void *buf, size_t len, struct iommu_device_xlate *res);
+int iommu_device_dma_write(struct iommu_system *s, const struct iommu_pci_dev *pdev,
+			   uint64_t addr, const void *buf, size_t len,
+			   struct iommu_device_xlate *res);
 
 /*
  * A write of @buf to /sys/kernel/iommu_groups/<id>/type
- * (iommu_group_store_type, reference 3.6): "identity", "DMA", "DMA-FQ",
- * "auto", with the kernel's rules and errors (-EINVAL, -EPERM, -EBUSY);
- * 0 when the write took effect.  Works on a started or a stopped system.
+ * (iommu_group_store_type, reference 3.6) for the kernel version the
+ * system models: "identity", "DMA", "DMA-FQ", "auto" (sysfs_streq: one
+ * trailing newline allowed); 0 when the write took effect (including a
+ * write of the type the group has), else the errno the write fails with
+ * and a message in @err.  The caller is taken to have CAP_SYS_ADMIN and
+ * CAP_SYS_RAWIO (no -EACCES for capabilities).
+ *  all       -EINVAL: another string ("blocked", "unmanaged" included),
+ *            no default domain; -EACCES: kernel 5.10 (the file is
+ *            read-only before 5.11).
+ *  >= 6.5    DMA -> DMA-FQ converts in place, drivers bound or not;
+ *            otherwise -EPERM while owner_cnt != 0 (a DMA-API driver
+ *            bound to a member, or a claim), then -EINVAL when the type
+ *            conflicts with what the driver requires (untrusted device:
+ *            DMA; Intel without ECAP.PT from 6.12: DMA).
+ *  < 6.5     -EINVAL for a group of more than one device; -EBUSY when a
+ *            member has any driver bound (pcieport and vfio-pci too),
+ *            except for DMA -> DMA-FQ; -EBUSY when the group is not in its
+ *            default domain; -EINVAL on a type conflict (DMA-FQ on an
+ *            untrusted device too); DMA-FQ itself needs 5.15.
+ * It changes group->type, and on a started system replaces the default
+ * domain (a new domain object: the old one is freed) and attaches it.
  */
 int iommu_group_store_type(struct iommu_system *s, struct iommu_group_info *g,
 			   const char *buf, struct iommu_error *err);
+
+/* How many members of @g are bound to a driver that uses the DMA API
+ * (what the kernel adds to owner_cnt at driver probe). */
+size_t iommu_group_dma_api_drivers(const struct iommu_group_info *g);
 
 #ifdef __cplusplus
 }

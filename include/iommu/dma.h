@@ -157,12 +157,14 @@ void iommu_iova_get_stats(struct iommu_iova_domain *iovad, struct iommu_iova_sta
  * invalidation would make the caller wait is a parameter (inv_wait_ns),
  * added to a counter and, when asked, also spent spinning.
  *
- * Thread safety: map, unmap, alloc/free and access calls may run on many
- * threads at once on shared devices and domains (per-CPU caches and flush
- * queues, a lock per queue, a lock per domain where the IOMMU driver
- * needs one).  Creating and destroying the context, iommu_dma_advance()
- * and the flush call serialise against the others only through their
- * locks; destroying while other threads still map is a caller bug.
+ * Thread safety: map, unmap, alloc/free, access, advance, flush and stats
+ * calls may run on many threads at once on shared devices and domains
+ * (the allocator's per-CPU caches, a flush queue per CPU with its lock,
+ * the core's domain and hardware locks; the hot paths take no lock of
+ * this layer).  As in the kernel, a device's DMA domain is its group's
+ * default domain read without the group lock: writing the group's type
+ * (iommu_group_store_type) while other threads map for that group is a
+ * caller bug, as is destroying the context while they run.
  */
 
 /* The kernel's DMA_MAPPING_ERROR. */

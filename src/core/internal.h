@@ -55,4 +55,44 @@ struct iommu_group_info *core_trace_device_group(const struct iommu_system *s,
 /* resv.c */
 int core_resv_insert(struct iommu_resv_region **list, size_t *n, struct iommu_resv_region r);
 
+
+/* domain.c: the running side of a system (iommu_system_start); called by
+ * iommu_system_free before the system's tables go. */
+void core_runtime_release(struct iommu_system *s);
+
+/*
+ * domain_sw.c: a software I/O page table for IOMMUs without a hardware
+ * model (AMD-Vi), in the shape of AMD's v1 format: six levels of 512
+ * entries; a page of 2^order bytes (12 <= order <= 63) is one entry at
+ * the level whose entries are the largest not above it, replicated over
+ * 2^(order - level shift) consecutive entries when it is bigger (AMD's
+ * "next level 7" pages).  Not thread-safe: the caller locks.
+ */
+struct sw_pgtable;
+struct sw_leaf {
+	uint64_t base;          /* the page's first IOVA */
+	uint64_t paddr;         /* its first host address */
+	unsigned order;         /* log2 of its size */
+	int prot;               /* IOMMU_PROT_* */
+};
+int sw_pgtable_create(struct sw_pgtable **out);
+void sw_pgtable_destroy(struct sw_pgtable *t);
+/* One page of 2^@order at @iova (both addresses aligned to it).  What was
+ * there goes, as iommu_v1_map_pages overwrites it: *@replaced counts the
+ * mappings dropped (may be NULL).  0, -EINVAL, -ENOMEM. */
+int sw_map_page(struct sw_pgtable *t, uint64_t iova, uint64_t paddr, unsigned order, int prot,
+		uint64_t *replaced);
+/* The page holding @iova: 0, or -ENOENT (fetch_pte). */
+int sw_lookup(const struct sw_pgtable *t, uint64_t iova, struct sw_leaf *out);
+/* Remove the page holding @iova (every replica): its size, 0 when none. */
+uint64_t sw_unmap_page(struct sw_pgtable *t, uint64_t iova);
+/* Table nodes held now (the top one included). */
+uint64_t sw_pgtable_nodes(const struct sw_pgtable *t);
+
+/* iommu_pgsize(): the page size for the next step of a map or unmap of
+ * @size bytes at @iova -> @paddr with @bitmap, and how many of them
+ * (*@count) before a bigger size may be used. */
+uint64_t core_pgsize(uint64_t bitmap, uint64_t iova, uint64_t paddr, uint64_t size,
+		     uint64_t *count);
+
 #endif

@@ -831,6 +831,7 @@ void iommu_system_free(struct iommu_system *s)
 {
 	if (!s)
 		return;
+	core_runtime_release(s);        /* domain.c: stop what iommu_system_start ran */
 	for (size_t i = 0; i < s->n_groups; i++) {
 		free(s->groups[i]->devices);
 		free(s->groups[i]->resv);

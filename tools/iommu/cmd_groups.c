@@ -43,6 +43,12 @@ static const char help[] =
 "  --verify            with --host: compare with /sys/kernel/iommu_groups and\n"
 "                      print every difference; exit 0 when they agree, 5 when\n"
 "                      they do not\n"
+"  --set-type N TYPE   what 'echo TYPE > /sys/kernel/iommu_groups/N/type' does\n"
+"                      on the modelled kernel (identity, DMA, DMA-FQ, auto): the\n"
+"                      new type, or the write error the kernel gives (a driver\n"
+"                      bound, a group of several devices before 6.5, a type\n"
+"                      the driver forbids), then the groups as they are after;\n"
+"                      exit 1 when the kernel refuses the write\n"
 "\n"
 PLATFORM_HELP
 "Without a platform option the built-in default platform is used.\n"
@@ -51,12 +57,39 @@ PLATFORM_HELP
 "  iommu groups --builtin intel-server\n"
 "  iommu groups --builtin intel-server --cmdline 'intel_iommu=on iommu=pt'\n"
 "  sudo iommu groups --host --verify\n"
+"  iommu groups --builtin intel-server --set-type 3 identity\n"
 "\n"
-"Exit status: 0; 5 when --verify finds a difference; 7 when the platform has\n"
+"Exit status: 0; 1 when the kernel refuses a --set-type write; 5 when\n"
+"--verify finds a difference; 7 when the platform has\n"
 "no IOMMU groups at all (no DMAR or IVRS, or the IOMMU is off: the output\n"
 "says which); 1, 2, 3, 4 as for every command.\n";
 
 #define EXIT_MISMATCH 5
+
+enum { OPT_SET_TYPE = 0x300 };
+
+/* The outcome of --set-type, for the listing that follows. */
+struct set_type_outcome {
+	bool asked;
+	long group;
+	const char *request;
+	int ret;                        /* 0 or the write's negative errno */
+	const char *before;             /* the type before the write */
+	struct iommu_error err;
+};
+
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case EINVAL: return "EINVAL";
+	case EPERM: return "EPERM";
+	case EBUSY: return "EBUSY";
+	case EACCES: return "EACCES";
+	case ENOMEM: return "ENOMEM";
+	case ENODEV: return "ENODEV";
+	default: return "E?";
+	}
+}
 #define EXIT_NO_GROUPS 7        /* no IOMMU, or it is off: no groups (reason printed) */
 
 static const char *driver_name(enum iommu_driver d)
@@ -149,7 +182,7 @@ static json_object *resv_array(const struct iommu_group_info *g)
 	return a;
 }
 
-static void print_json(const struct iommu_system *s)
+static void print_json(const struct iommu_system *s, const struct set_type_outcome *st)
 {
 	json_object *root = json_object_new_object();
 	json_object *groups = json_object_new_array();
@@ -205,6 +238,20 @@ static void print_json(const struct iommu_system *s)
 	for (size_t i = 0; i < s->n_notes; i++)
 		json_object_array_add(notes, json_object_new_string(s->notes[i]));
 	json_object_object_add(root, "notes", notes);
+	if (st && st->asked) {
+		json_object *o = json_object_new_object();
+		const struct iommu_group_info *g = s->groups[st->group];
+
+		json_object_object_add(o, "group", json_object_new_int((int)st->group));
+		json_object_object_add(o, "request", json_object_new_string(st->request));
+		json_object_object_add(o, "ok", json_object_new_boolean(st->ret == 0));
+		json_object_object_add(o, "before", json_object_new_string(st->before));
+		json_object_object_add(o, "type", json_object_new_string(iommu_domain_type_name(g->type)));
+		json_object_object_add(o, "errno", st->ret ? json_object_new_string(errno_name(-st->ret)) : NULL);
+		json_object_object_add(o, "error", st->ret ? json_object_new_string(strerror(-st->ret)) : NULL);
+		json_object_object_add(o, "reason", st->ret ? json_object_new_string(st->err.msg) : NULL);
+		json_object_object_add(root, "set_type", o);
+	}
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 }
@@ -334,6 +381,48 @@ static int verify(const struct iommu_system *s, const char *sysfs)
 	return EXIT_OK;
 }
 
+/*
+ * --set-type: start the system (so that the new default domain is really
+ * allocated and attached), write the type, print the outcome as the shell
+ * would see it.  0 to go on with the listing (the write's own result is
+ * in @st), or the exit status to stop with: EXIT_USAGE for a group that
+ * does not exist, EXIT_FAILURE_RUNTIME when the system cannot start.
+ */
+static int set_type(struct iommu_system *s, struct set_type_outcome *st, bool json)
+{
+	struct iommu_group_info *g;
+	struct iommu_error err = { 0 };
+	int ret;
+
+	if ((size_t)st->group >= s->n_groups) {
+		fprintf(stderr, "iommu groups: --set-type: %s has no IOMMU group %ld "
+			"(/sys/kernel/iommu_groups/%ld/type: No such file or directory)\n",
+			iommu_platform_label(s->platform), st->group, st->group);
+		return EXIT_USAGE;
+	}
+	g = s->groups[st->group];
+	ret = iommu_system_start(s, 0, &err);
+	if (ret) {
+		fprintf(stderr, "iommu groups: --set-type: cannot start the modelled IOMMUs: %s\n", err.msg);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	st->before = iommu_domain_type_name(g->type);
+	st->ret = iommu_group_store_type(s, g, st->request, &st->err);
+	if (json)
+		return 0;
+	printf("# echo %s > /sys/kernel/iommu_groups/%ld/type   (kernel %d.%d)\n", st->request,
+	       st->group, s->kernel.major, s->kernel.minor);
+	if (st->ret) {
+		printf("write error: %s (%s)\n", strerror(-st->ret), errno_name(-st->ret));
+		printf("# why: %s\n", st->err.msg);
+		printf("# group %ld type stays %s\n", st->group, iommu_domain_type_name(g->type));
+	} else {
+		printf("# group %ld type: %s -> %s\n", st->group, st->before,
+		       iommu_domain_type_name(g->type));
+	}
+	return 0;
+}
+
 int cmd_groups(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -342,6 +431,7 @@ int cmd_groups(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
 		{ "explain", no_argument, NULL, OPT_EXPLAIN },
+		{ "set-type", required_argument, NULL, OPT_SET_TYPE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -350,6 +440,8 @@ int cmd_groups(int argc, char **argv)
 	struct iommu_platform *p;
 	struct iommu_system *s;
 	bool json = false, do_verify = false, explain = false;
+	struct set_type_outcome st = { 0 };
+	char *end;
 	int c, ret;
 
 	optind = 1;
@@ -367,6 +459,13 @@ int cmd_groups(int argc, char **argv)
 		case OPT_EXPLAIN:
 			explain = true;
 			continue;
+		case OPT_SET_TYPE:
+			st.asked = true;
+			errno = 0;
+			st.group = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || st.group < 0)
+				return usage_error("groups", "--set-type wants a group number, not '%s'", optarg);
+			continue;
 		}
 		if (whatif_option(&so, c, optarg))
 			continue;
@@ -375,6 +474,14 @@ int cmd_groups(int argc, char **argv)
 			return usage_error("groups", "give only one of --snapshot, --builtin, --host");
 		if (ret == 0)
 			return usage_error("groups", "unknown option");
+	}
+	if (st.asked) {
+		if (argc - optind != 1)
+			return usage_error("groups", "--set-type N TYPE: give one type (identity, DMA, "
+					   "DMA-FQ or auto)");
+		st.request = argv[optind++];
+		if (do_verify)
+			return usage_error("groups", "--set-type models a write: not with --verify");
 	}
 	if (optind < argc)
 		return usage_error("groups", "unexpected argument '%s'", argv[optind]);
@@ -385,18 +492,28 @@ int cmd_groups(int argc, char **argv)
 	ret = system_load("groups", &pc, &so, !json, &p, &s);
 	if (ret)
 		return ret;
+	if (st.asked) {
+		ret = set_type(s, &st, json);
+		if (ret) {
+			iommu_system_free(s);
+			iommu_platform_free(p);
+			return ret;
+		}
+	}
 	if (do_verify) {
 		ret = verify(s, pc.sysfs);
 	} else {
 		struct iommu_pci_names *names = iommu_pci_names_open();
 
 		if (json)
-			print_json(s);
+			print_json(s, &st);
 		else
 			print_text(s, names, explain);
 		iommu_pci_names_close(names);
 		/* no groups at all: the reason was printed; scripts see it in the status */
 		ret = s->n_groups ? EXIT_OK : EXIT_NO_GROUPS;
+		if (st.asked && st.ret)
+			ret = EXIT_FAILURE_RUNTIME;
 	}
 	iommu_system_free(s);
 	iommu_platform_free(p);

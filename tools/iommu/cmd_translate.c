@@ -106,7 +106,7 @@ static int run(const struct iommu_system *s, const struct iommu_pci_dev *d, uint
 	struct iommu_intel_walk_step steps[IOMMU_INTEL_WALK_MAX];
 	struct iommu_vtd_request rq = { 0 };
 	struct iommu_vtd_result res;
-	unsigned mgaw;
+	uint64_t memsz;
 	size_t n;
 	int ret, status = EXIT_FAILURE_RUNTIME;
 	char line[512];
@@ -122,14 +122,9 @@ static int run(const struct iommu_system *s, const struct iommu_pci_dev *d, uint
 		return EXIT_FAILURE_RUNTIME;
 	}
 	unit = &s->units[di->unit];
-	iommu_vtd_config_init(&vc);
-	if (unit->have_regs) {
-		vc.cap = unit->cap;
-		vc.ecap = unit->ecap;
-	}
-	vc.reg_base = unit->base;
-	mgaw = (unsigned)((vc.cap >> 16) & 0x3f) + 1;
-	if (iommu_mem_create(UINT64_C(1) << (mgaw < 46 ? mgaw : 46), &mem)) {
+	/* the unit as the core models it (CAP/ECAP from the platform) */
+	if (iommu_system_vtd_config(s, di->unit, &vc, &memsz) ||
+	    iommu_mem_create(memsz, &mem)) {
 		fprintf(stderr, "iommu translate: out of memory\n");
 		return EXIT_FAILURE_RUNTIME;
 	}

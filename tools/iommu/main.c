@@ -7,6 +7,8 @@
 
 #include "cli.h"
 
+int cmd_dma(int argc, char **argv);     /* cmd_dma.c */
+
 static const char main_help[] =
 "Usage: iommu COMMAND [OPTIONS]\n"
 "\n"
@@ -29,6 +31,9 @@ static const char main_help[] =
 "              acpidump text, or a platform's) and match them to its devices\n"
 "  translate   one DMA request through a model of the device's VT-d unit,\n"
 "              after the Intel driver's maps: each table entry read, the result\n"
+"  dma         run a scenario of DMA API calls (map, unmap, device requests,\n"
+"              time passing) and print each result: IOVAs, invalidations,\n"
+"              stale IOTLB entries\n"
 "  help        show help for a command: 'iommu help devices'\n"
 "\n"
 "Every command takes one platform:\n"
@@ -67,6 +72,7 @@ int main(int argc, char **argv)
 		{ "platforms", cmd_platforms },
 		{ "acpi", cmd_acpi },
 		{ "translate", cmd_translate },
+		{ "dma", cmd_dma },
 	};
 
 	if (argc < 2) {
