@@ -83,6 +83,7 @@ int cmd_acpi(int argc, char **argv);
 int cmd_groups(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_translate(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* "00:1f.0 ISA bridge [0601]: Intel ... [8086:2918] (rev 02)", as lspci -nn prints
  * (the domain only when it is not 0000, unless @domain). */

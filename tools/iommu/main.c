@@ -34,6 +34,8 @@ static const char main_help[] =
 "  dma         run a scenario of DMA API calls (map, unmap, device requests,\n"
 "              time passing) and print each result: IOVAs, invalidations,\n"
 "              stale IOTLB entries\n"
+"  run         run a program against the model: its VFIO ioctls, mmaps and\n"
+"              sysfs reads answered as the platform's kernel would (LD_PRELOAD)\n"
 "  help        show help for a command: 'iommu help devices'\n"
 "\n"
 "Every command takes one platform:\n"
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 		{ "acpi", cmd_acpi },
 		{ "translate", cmd_translate },
 		{ "dma", cmd_dma },
+		{ "run", cmd_run },
 	};
 
 	if (argc < 2) {
