@@ -13,7 +13,12 @@
  *   256-page batch   vs 256 8-byte PTE stores
  *   1 GiB of 4 KiB   vs PTE stores + zeroing the new table pages
  *   table memory     vs the arithmetic minimum; after a full unmap
- *   IRTE lookup, fault record: absolute
+ *   IRTE lookup      absolute (<= 5 ns); floor: an array-indexed IRTE read
+ *   fault record     absolute (<= 50 ns); floor: a 16-byte ring store
+ *
+ * Each case prints one JSON line through bench_report() (bench_common.h),
+ * its human description as the note.  Table memory cases carry pages,
+ * not ns, in ns_per_op and floor_ns (the note says so).
  *
  * Times: CLOCK_MONOTONIC, best of REPS repetitions of ~40 ms each.
  */
@@ -113,20 +118,6 @@ static double per_op_ns(loop_fn fn, void *ctx)
 			best = t;
 	}
 	return best * 1e9 / (double)n;
-}
-
-static const char *verdict(double v, double target)
-{
-	return v <= target ? "met" : "NOT met";
-}
-
-static void line_ratio(const char *what, double ns, const char *floor_what, double floor_ns,
-		       double target, const char *unit)
-{
-	double ratio = ns / floor_ns;
-
-	printf("%s: %.2f %s; %s %.2f %s: %.2fx (target <= %gx): %s\n", what, ns, unit, floor_what,
-	       floor_ns, unit, ratio, target, verdict(ratio, target));
 }
 
 static void die(const char *what, int ret)
@@ -344,7 +335,30 @@ static void loop_ghash(void *c, uint64_t n)
 struct irq_ctx {
 	struct iommu_vtd_unit *unit;
 	struct iommu_vtd_msi msi[64];
+	const uint64_t (*irt)[2];   /* the floor's table: 128-bit entries */
 };
+
+/* The array-index floor of an IRTE lookup: the handle from the MSI
+ * address (5.1.2.2), the entry it indexes, its P bit and vector. */
+__attribute__((noinline)) static unsigned irte_floor_lookup(const uint64_t (*irt)[2],
+							    const struct iommu_vtd_msi *m)
+{
+	uint32_t a = (uint32_t)m->addr;
+	unsigned idx = ((a >> 5) & 0x7fff) | ((a >> 2) & 1) << 15;
+	uint64_t lo = irt[idx & 255][0];
+
+	return (lo & 1) ? (unsigned)(lo >> 16) & 0xff : 0;
+}
+
+static void loop_irte_floor(void *c, uint64_t n)
+{
+	struct irq_ctx *x = c;
+	uint64_t acc = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		acc += irte_floor_lookup(x->irt, &x->msi[i & 31]);
+	sink += acc;
+}
 
 static void loop_irq(void *c, uint64_t n)
 {
@@ -363,7 +377,29 @@ struct fault_ctx {
 	struct iommu_vtd_unit *unit;
 	struct iommu_vtd_request req;
 	uint32_t frcd_hi;
+	uint64_t (*ring)[2];
+	unsigned head;
 };
+
+/* The fault record floor: a 16-byte record (address; source-id, reason,
+ * type) stored into a ring, as a malloc-free fault log does it. */
+__attribute__((noinline)) static void ring_store(struct fault_ctx *x, uint16_t sid,
+						 uint64_t addr, unsigned reason)
+{
+	uint64_t *r = x->ring[x->head++ & 255];
+
+	r[0] = addr;
+	r[1] = (uint64_t)sid | (uint64_t)reason << 32 | UINT64_C(1) << 63;
+}
+
+static void loop_ring_floor(void *c, uint64_t n)
+{
+	struct fault_ctx *x = c;
+
+	for (uint64_t i = 0; i < n; i++)
+		ring_store(x, x->req.source_id, x->req.addr, 6);
+	sink += x->head;
+}
 
 static void loop_fault(void *c, uint64_t n)
 {
@@ -517,20 +553,24 @@ int main(void)
 		sink += ftab_walk(&ft, big_iova + 777 * PG);
 		free(ft.pg);
 	}
-	printf("map 1 GiB of 4 KiB pages, fresh domain: %.3f ms; floor (zero %" PRIu64
-	       " new tables + PTE stores) %.3f ms: %.2fx (target <= 2x): %s\n",
-	       best_map * 1e3, min_pages - 1, best_floor * 1e3, best_map / best_floor,
-	       verdict(best_map / best_floor, 2));
-	printf("  (per page: map %.2f ns, floor %.2f ns; unmap 1 GiB %.3f ms = %.2f ns/page, no target)\n",
-	       best_map * 1e9 / (double)big_pages, best_floor * 1e9 / (double)big_pages,
-	       best_unmap * 1e3, best_unmap * 1e9 / (double)big_pages);
-	printf("table memory, 1 GiB of 4 KiB pages: peak %" PRIu64 " pages (domain holds %" PRIu64
-	       "); arithmetic minimum %" PRIu64 ": %.4fx (target <= 1.01x): %s\n",
-	       peak_delta, dom_pages_mapped, min_pages, (double)peak_delta / (double)min_pages,
-	       verdict((double)peak_delta / (double)min_pages, 1.01));
-	printf("table memory after unmapping everything: %" PRIu64 " page(s) (%" PRIu64
-	       " before the deferred flush releases the freed tables) (target: 1): %s\n",
-	       left_flushed, left_unflushed, left_flushed <= 1 ? "met" : "NOT met");
+	bench_report("vtd_map_1g_4k_fresh_domain", best_map * 1e9 / (double)big_pages,
+		     best_floor * 1e9 / (double)big_pages, 2, false,
+		     "map 1 GiB of 4 KiB pages into a fresh domain, per page: %.3f ms in all; floor: "
+		     "zero the %" PRIu64 " new tables + store the %" PRIu64 " PTEs and their directory "
+		     "entries, %.3f ms (unmapping the 1 GiB takes %.3f ms = %.2f ns/page, no target)",
+		     best_map * 1e3, min_pages - 1, big_pages, best_floor * 1e3, best_unmap * 1e3,
+		     best_unmap * 1e9 / (double)big_pages);
+	bench_report("vtd_table_memory_peak_1g_4k", (double)peak_delta, (double)min_pages, 1.01,
+		     false,
+		     "table memory (in pages, not ns) at the peak of mapping 1 GiB of 4 KiB pages: "
+		     "%" PRIu64 " pages (the domain holds %" PRIu64 "); floor: the arithmetic minimum, "
+		     "top + one level-2 table + %" PRIu64 " leaf tables = %" PRIu64,
+		     peak_delta, dom_pages_mapped, big_pages / 512, min_pages);
+	bench_report("vtd_table_memory_after_unmap", (double)left_flushed, 1, 1, false,
+		     "table memory (in pages, not ns) of the domain after unmapping all of the 1 GiB: "
+		     "%" PRIu64 " page(s) (%" PRIu64 " before the deferred flush released the freed "
+		     "tables); floor: the one top-level page every domain keeps",
+		     left_flushed, left_unflushed);
 
 	/* ---- domains for the translation lines ------------------------- */
 	struct iommu_intel_domain *dh = new_domain(drv), *dm = new_domain(drv);
@@ -573,9 +613,12 @@ int main(void)
 		hits = vst.iotlb_hits;
 		tr = vst.translations;
 		fns = per_op_ns(loop_probe, &x);
-		printf("iotlb hit (%u pages, random order, %.2f%% hits): %.2f ns; set-associative probe floor (%ux%u, same pattern) %.2f ns: %.2fx (target <= 3x): %s\n",
-		       hit_pages, 100.0 * (double)hits / (double)tr, ns, cfg.iotlb_sets,
-		       cfg.iotlb_ways, fns, ns / fns, verdict(ns / fns, 3));
+		bench_report("vtd_iotlb_hit_vs_setassoc_probe", ns, fns, 3, false,
+			     "iotlb hit: iommu_vtd_translate of random addresses in %u mapped pages "
+			     "(%.2f%% IOTLB hits); floor: a set-associative probe of the same "
+			     "geometry (%ux%u) on the same pattern",
+			     hit_pages, 100.0 * (double)hits / (double)tr, cfg.iotlb_sets,
+			     cfg.iotlb_ways);
 #ifdef HAVE_GLIB
 		{
 			static uint64_t keys[PATTERN];
@@ -593,13 +636,15 @@ int main(void)
 			x.ht = ht;
 			x.keys = keys;
 			fns = per_op_ns(loop_ghash, &x);
-			line_ratio("iotlb hit", ns,
-				   "GHashTable lookup peer (g_int64_hash, same keys and pattern)",
-				   fns, 0.75, "ns");
+			bench_report("vtd_iotlb_hit_vs_ghashtable", ns, fns, 0.75, false,
+				     "iotlb hit (as above); peer: g_hash_table_lookup of the same "
+				     "pages as 64-bit keys (g_int64_hash, QEMU's VT-d IOTLB design), "
+				     "same pattern");
 			g_hash_table_destroy(ht);
 		}
 #else
-		printf("iotlb hit vs GLib GHashTable lookup (target <= 0.75x): glib not installed: skipped\n");
+		printf("# vtd_iotlb_hit_vs_ghashtable: not measured, iommu-bench was built without "
+		       "GLib (libglib2.0-dev)\n");
 #endif
 		free(pr.tag);
 		free(pr.data);
@@ -630,16 +675,21 @@ int main(void)
 		ns = per_op_ns(loop_translate_chained, &x);
 		iommu_vtd_get_stats(unit, &vst);
 		fns = per_op_ns(loop_chase, &x);
-		printf("walk on a miss (random 4 KiB pages over 1 GiB, %.2f%% misses, %.2f entries read/walk, tables %" PRIu64
-		       " KiB): %.2f ns; dependent-load floor (3-level chase, %" PRIu64
-		       " KiB array, same pattern; each address waits for the previous result on both sides) %.2f ns: %.2fx (target <= 1.3x): %s\n",
-		       100.0 * (double)vst.iotlb_misses / (double)vst.translations,
-		       vst.walks ? (double)vst.walk_reads / (double)vst.walks : 0.0,
-		       min_pages * 4, ns, min_pages * 4, fns, ns / fns, verdict(ns / fns, 1.3));
-		ns = per_op_ns(loop_translate, &x);
-		fns = per_op_ns(loop_chase_indep, &x);
-		printf("  (independent requests, which the CPU may overlap: walk %.2f ns; floor %.2f ns: %.2fx)\n",
-		       ns, fns, ns / fns);
+		{
+			double ins = per_op_ns(loop_translate, &x);
+			double ifns = per_op_ns(loop_chase_indep, &x);
+
+			bench_report("vtd_walk_on_miss_dependent", ns, fns, 1.3, false,
+				     "walk on a miss: iommu_vtd_translate of random 4 KiB pages over "
+				     "1 GiB mapped (%.2f%% IOTLB misses, %.2f entries read/walk, tables "
+				     "%" PRIu64 " KiB), each address waiting for the previous result; "
+				     "floor: the same 3-level dependent chase through a %" PRIu64
+				     " KiB array on the same pattern (independent requests, which the "
+				     "CPU may overlap, no target: walk %.2f ns, floor %.2f ns)",
+				     100.0 * (double)vst.iotlb_misses / (double)vst.translations,
+				     vst.walks ? (double)vst.walk_reads / (double)vst.walks : 0.0,
+				     min_pages * 4, min_pages * 4, ins, ifns);
+		}
 		free(ft.pg);
 	}
 
@@ -694,11 +744,15 @@ int main(void)
 		{
 			double n = (double)rounds * 511;
 
-			line_ratio("single 4 KiB map (warm domain, deferred flush)", bmap * 1e9 / n,
-				   "floor (hot 3-level walk + one 8-byte store)", fmap * 1e9 / n, 4, "ns");
-			line_ratio("single 4 KiB unmap (warm domain, deferred flush)", bunmap * 1e9 / n,
-				   "floor (hot 3-level walk + one 8-byte store)", funmap * 1e9 / n, 4.8,
-				   "ns");
+			bench_report("vtd_map_4k_single", bmap * 1e9 / n, fmap * 1e9 / n, 4, false,
+				     "single 4 KiB map: iommu_intel_map of one page, 511 in a row "
+				     "into a warm leaf table (deferred-flush domain); floor: a hot "
+				     "3-level walk + one 8-byte store for the same pages");
+			bench_report("vtd_unmap_4k_single", bunmap * 1e9 / n, funmap * 1e9 / n, 4.8,
+				     false,
+				     "single 4 KiB unmap: iommu_intel_unmap of one page, 511 in a "
+				     "row (deferred-flush domain, the leaf table stays); floor: a hot "
+				     "3-level walk + one 8-byte store");
 		}
 
 		/* batched: one map of 1 MiB (256 pages), one unmap of it */
@@ -743,12 +797,18 @@ int main(void)
 			{
 				double n = (double)brounds * 256;
 
-				printf("256 batched 4 KiB maps (one 1 MiB map): %.2f ns/page (%.0f ns/call); PTE-store floor (256 8-byte stores) %.2f ns/page: %.2fx (target <= 3x): %s\n",
-				       bmap * 1e9 / n, bmap * 1e9 / brounds, fmap * 1e9 / n, bmap / fmap,
-				       verdict(bmap / fmap, 3));
-				printf("256 batched 4 KiB unmaps (one 1 MiB unmap): %.2f ns/page (%.0f ns/call); PTE-store floor (256 8-byte zero stores) %.2f ns/page: %.2fx (target <= 2x): %s\n",
-				       bunmap * 1e9 / n, bunmap * 1e9 / brounds, funmap * 1e9 / n,
-				       bunmap / funmap, verdict(bunmap / funmap, 2));
+				bench_report("vtd_map_256x4k_batched", bmap * 1e9 / n, fmap * 1e9 / n, 3,
+					     false,
+					     "256 batched 4 KiB maps: one iommu_intel_map of 1 MiB into a "
+					     "warm leaf table, per page (%.0f ns a call); floor: 256 "
+					     "8-byte PTE stores, per store",
+					     bmap * 1e9 / brounds);
+				bench_report("vtd_unmap_256x4k_batched", bunmap * 1e9 / n,
+					     funmap * 1e9 / n, 2, false,
+					     "256 batched 4 KiB unmaps: one iommu_intel_unmap of 1 MiB, "
+					     "per page (%.0f ns a call); floor: 256 8-byte zero stores, "
+					     "per store",
+					     bunmap * 1e9 / brounds);
 			}
 		}
 		free(ft.pg);
@@ -786,16 +846,28 @@ int main(void)
 			if (!irq.remapped || irq.vector != ((0x30 + i * 3 + 1) & 0xff) || irq.dest_id != 1)
 				die("interrupt: wrong remapping", -EINVAL);
 		}
-		iommu_vtd_clear_stats(unit);
-		ns = per_op_ns(loop_irq, &ic);
-		iommu_vtd_get_stats(unit, &vst);
-		printf("interrupt remapping lookup (32 IRTEs, warm, %.2f%% IEC hits): %.2f ns (target <= 5 ns): %s\n",
-		       100.0 * (double)vst.iec_hits / (double)vst.interrupts, ns, verdict(ns, 5));
+		{
+			static uint64_t irt[256][2];
+
+			for (unsigned i = 0; i < 256; i++)
+				check(iommu_mem_read(mem, IRT_BASE + 16 * i, irt[i], 16), "irte");
+			ic.irt = (const uint64_t (*)[2])irt;
+			iommu_vtd_clear_stats(unit);
+			ns = per_op_ns(loop_irq, &ic);
+			iommu_vtd_get_stats(unit, &vst);
+			fns = per_op_ns(loop_irte_floor, &ic);
+			bench_report("vtd_irte_lookup", ns, fns, 5, true,
+				     "interrupt remapping lookup: iommu_vtd_interrupt of remappable MSIs "
+				     "through 32 IRTEs, warm (%.2f%% IEC hits); target in ns; floor: "
+				     "the IRTE indexed in a plain array and its P bit checked",
+				     100.0 * (double)vst.iec_hits / (double)vst.interrupts);
+		}
 	}
 	{
 		uint64_t cap = rd_reg(unit, REG_CAP, 8);
 		uint32_t fro = (uint32_t)((cap >> 24) & 0x3ff) * 16;
-		struct fault_ctx fc = { .unit = unit, .frcd_hi = fro + 8 };
+		static uint64_t ring[256][2];
+		struct fault_ctx fc = { .unit = unit, .frcd_hi = fro + 8, .ring = ring };
 		struct iommu_vtd_result res;
 
 		/* (a) a DMA to an unmapped IOVA of an attached device: context
@@ -808,10 +880,15 @@ int main(void)
 		iommu_vtd_clear_stats(unit);
 		ns = per_op_ns(loop_fault, &fc);
 		iommu_vtd_get_stats(unit, &vst);
-		printf("fault record, unmapped IOVA (walk + record %s + F cleared by an 8-byte MMIO write each time; %.1f%% recorded, %" PRIu64 " lost): %.2f ns (target <= 50 ns): %s\n",
-		       iommu_vtd_fault_reason_name(res.fault_reason),
-		       100.0 * (double)vst.faults_recorded / (double)vst.faults,
-		       vst.faults_overflowed, ns, verdict(ns, 50));
+		fns = per_op_ns(loop_ring_floor, &fc);
+		bench_report("vtd_fault_record_unmapped_iova", ns, fns, 50, true,
+			     "fault record: a translation of an unmapped IOVA of an attached device "
+			     "(walk, fault %s recorded in the FRCD, F cleared by an 8-byte MMIO "
+			     "write each time; %.1f%% recorded, %" PRIu64 " lost); target in ns; "
+			     "floor: a 16-byte ring store",
+			     iommu_vtd_fault_reason_name(res.fault_reason),
+			     100.0 * (double)vst.faults_recorded / (double)vst.faults,
+			     vst.faults_overflowed);
 
 		/* (b) a device with no context entry: root + context read. */
 		fc.req.source_id = SID_NONE;
@@ -821,10 +898,13 @@ int main(void)
 		iommu_vtd_clear_stats(unit);
 		ns = per_op_ns(loop_fault, &fc);
 		iommu_vtd_get_stats(unit, &vst);
-		printf("fault record, no context entry (root + context read + record %s + F cleared; %.1f%% recorded): %.2f ns (target <= 50 ns): %s\n",
-		       iommu_vtd_fault_reason_name(res.fault_reason),
-		       100.0 * (double)vst.faults_recorded / (double)vst.faults, ns,
-		       verdict(ns, 50));
+		fns = per_op_ns(loop_ring_floor, &fc);
+		bench_report("vtd_fault_record_no_context", ns, fns, 50, true,
+			     "fault record: a request of a device with no context entry (root and "
+			     "context entry read, fault %s recorded, F cleared; %.1f%% recorded); "
+			     "target in ns; floor: a 16-byte ring store",
+			     iommu_vtd_fault_reason_name(res.fault_reason),
+			     100.0 * (double)vst.faults_recorded / (double)vst.faults);
 	}
 
 	iommu_intel_domain_free(dh);

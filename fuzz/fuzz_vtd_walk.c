@@ -15,7 +15,8 @@
  * result other than 0/-EFAULT for a well-formed request, a fault reason
  * without a description, more than root + context + 5 table reads for
  * one translation, a host address that does not keep the page offset,
- * PPF out of step with the F fields.
+ * PPF out of step with the F fields, or a successful translation that
+ * the caches answer differently when it is repeated at once.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -123,11 +124,24 @@ static void run_op(struct iommu_vtd_unit *u, const uint8_t *op, unsigned nfr)
 		iommu_vtd_get_stats(u, &b);
 		check(b.walk_reads - a.walk_reads <= 7);
 		if (rc == 0) {
+			struct iommu_vtd_result again;
+
 			check(r.page_size == 4096 || r.page_size == (2u << 20) ||
 			      r.page_size == (1u << 30));
 			check((r.host_addr & (r.page_size - 1)) ==
 			      (q.addr & (r.page_size - 1)));
 			check(r.fault_reason == 0);
+			/* The caches now hold what answered: the same request
+			 * again (the fast path, when it applies) answers the
+			 * same, from the IOTLB when it was translated. */
+			check(iommu_vtd_translate(u, &q, &again) == 0);
+			check(again.host_addr == r.host_addr &&
+			      again.page_size == r.page_size &&
+			      again.read == r.read && again.write == r.write &&
+			      again.passthrough == r.passthrough &&
+			      again.domain_id == r.domain_id &&
+			      again.fault_reason == 0);
+			check(again.iotlb_hit == !r.passthrough);
 		} else {
 			check(rc == -EFAULT);
 			check(iommu_vtd_fault_reason_desc(r.fault_reason) != NULL);

@@ -69,6 +69,19 @@ int iommu_mem_write64(struct iommu_mem *mem, uint64_t addr, uint64_t v);
 int iommu_mem_fill(struct iommu_mem *mem, uint64_t addr, uint8_t byte,
 		   size_t len);
 
+/*
+ * Direct access for software that keeps its own structures in the memory
+ * (the core's Intel driver and its page tables), as a CPU reaches memory
+ * without going through the accessors above: a host pointer to the
+ * 4 KiB page holding @addr (the page's first byte).  The page counts as
+ * allocated from now on (it is allocated if it never was).  Its bytes are
+ * the memory's, in the memory's little-endian layout: what is stored
+ * through the pointer is what the unit's walk and iommu_mem_read see.
+ * The pointer stays valid until the memory is destroyed.  NULL when @mem
+ * is NULL, @addr is at or beyond the size, or a page cannot be allocated.
+ */
+void *iommu_mem_page_ptr(struct iommu_mem *mem, uint64_t addr);
+
 /* ------------------------------------------------------------------ */
 /* VT-d fault reasons (VT-d specification, appendix "Non-Recoverable    */
 /* Fault Reason Encodings"; legacy-mode and interrupt-remapping ones)   */

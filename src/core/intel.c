@@ -31,11 +31,23 @@
 
 /* --- The table-page allocator ------------------------------------------ */
 
+/*
+ * What the driver knows of each page of its table region, outside
+ * modelled memory (the kernel's struct page): the page's host pointer
+ * (iommu_mem_page_ptr(), so that table entries are read and written as a
+ * CPU does, 8 bytes at a time through the pointer), and how many of its
+ * entries are present, so that a table left empty by an unmap is freed.
+ */
+struct tpage {
+	uint8_t *host;        /* NULL until the page is first used */
+	uint32_t count;       /* present entries */
+};
+
 struct pgalloc {
 	uint64_t base, npages, bump;
 	uint32_t *free;       /* stack of free page indexes */
 	size_t nfree;
-	uint16_t *count;      /* present entries of each table page */
+	struct tpage *tp;     /* by page index */
 };
 
 struct iommu_intel {
@@ -67,6 +79,8 @@ struct iommu_intel_domain {
 	int agaw;
 	unsigned levels, gaw;
 	uint64_t pgd;
+	struct tpage *pgd_tp;
+	uint64_t iova_end;              /* 2^gaw: the first IOVA beyond the domain */
 	uint16_t did;
 	unsigned refs;                  /* devices attached */
 	uint64_t pages;                 /* table pages held */
@@ -76,11 +90,32 @@ struct iommu_intel_domain {
 	size_t nfree, capfree;
 };
 
-static int pg_alloc(struct iommu_intel *drv, uint64_t *addr)
+/* Table entries are little-endian 64-bit words in modelled memory. */
+static inline uint64_t pte_get(const uint8_t *table, unsigned idx)
+{
+	uint64_t v;
+
+	memcpy(&v, table + 8u * idx, sizeof(v));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+static inline void pte_set(uint8_t *table, unsigned idx, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(table + 8u * idx, &v, sizeof(v));
+}
+
+/* alloc_pgtable_page(): a zeroed page of the region, its tpage in @tp. */
+static int pg_alloc_tp(struct iommu_intel *drv, uint64_t *addr, struct tpage **tp)
 {
 	struct pgalloc *pg = &drv->pg;
+	struct tpage *t;
 	uint64_t idx;
-	int ret;
 
 	if (pg->nfree)
 		idx = pg->free[--pg->nfree];
@@ -89,17 +124,25 @@ static int pg_alloc(struct iommu_intel *drv, uint64_t *addr)
 	else
 		return -ENOMEM;
 	*addr = pg->base + idx * DRV_PAGE_SIZE;
-	/* alloc_pgtable_page(): a zeroed page. */
-	ret = iommu_mem_fill(drv->mem, *addr, 0, DRV_PAGE_SIZE);
-	if (ret) {
+	t = &pg->tp[idx];
+	if (!t->host && !(t->host = iommu_mem_page_ptr(drv->mem, *addr))) {
 		pg->free[pg->nfree++] = (uint32_t)idx;
-		return ret;
+		return -ENOMEM;
 	}
-	pg->count[idx] = 0;
+	memset(t->host, 0, DRV_PAGE_SIZE);
+	t->count = 0;
 	drv->st.table_pages++;
 	if (drv->st.table_pages > drv->st.table_pages_peak)
 		drv->st.table_pages_peak = drv->st.table_pages;
+	*tp = t;
 	return 0;
+}
+
+static int pg_alloc(struct iommu_intel *drv, uint64_t *addr)
+{
+	struct tpage *tp;
+
+	return pg_alloc_tp(drv, addr, &tp);
 }
 
 static void pg_free(struct iommu_intel *drv, uint64_t addr)
@@ -110,9 +153,18 @@ static void pg_free(struct iommu_intel *drv, uint64_t addr)
 	drv->st.table_pages--;
 }
 
-static uint16_t *pg_count(struct iommu_intel *drv, uint64_t table)
+/* The tpage of the table at @table, read from an entry: NULL when the
+ * entry does not point at a page of the region the driver allocated (a
+ * table someone else wrote over). */
+static inline struct tpage *tp_of(struct iommu_intel *drv, uint64_t table)
 {
-	return &drv->pg.count[(table - drv->pg.base) / DRV_PAGE_SIZE];
+	uint64_t idx = (table - drv->pg.base) >> DRV_PAGE_SHIFT;
+	struct tpage *t;
+
+	if (idx >= drv->pg.bump)
+		return NULL;
+	t = &drv->pg.tp[idx];
+	return t->host ? t : NULL;
 }
 
 /* --- Registers ---------------------------------------------------------- */
@@ -423,7 +475,7 @@ int iommu_intel_create(const struct iommu_intel_config *cfg, struct iommu_intel 
 	drv->pg.base = base;
 	drv->pg.npages = size / DRV_PAGE_SIZE;
 	drv->pg.free = malloc(drv->pg.npages * sizeof(*drv->pg.free));
-	drv->pg.count = calloc(drv->pg.npages, sizeof(*drv->pg.count));
+	drv->pg.tp = calloc(drv->pg.npages, sizeof(*drv->pg.tp));
 	drv->dev_dom = calloc(65536, sizeof(*drv->dev_dom));
 	/* The driver learns the unit from its registers, as alloc_iommu(). */
 	drv->cap = rd64(drv, DRV_REG_CAP);
@@ -432,7 +484,7 @@ int iommu_intel_create(const struct iommu_intel_config *cfg, struct iommu_intel 
 	if (drv->ndoms > 65536)
 		drv->ndoms = 65536;
 	drv->did_map = calloc(drv->ndoms / 8 + 1, 1);
-	if (!drv->pg.free || !drv->pg.count || !drv->dev_dom || !drv->did_map) {
+	if (!drv->pg.free || !drv->pg.tp || !drv->dev_dom || !drv->did_map) {
 		iommu_intel_destroy(drv);
 		return -ENOMEM;
 	}
@@ -667,7 +719,8 @@ int iommu_intel_domain_alloc(struct iommu_intel *drv, enum iommu_domain_type typ
 		dom->levels = (unsigned)dom->agaw + 2;
 		w = agaw_to_width(dom->agaw);
 		dom->gaw = w < drv->mgaw ? w : drv->mgaw;
-		ret = pg_alloc(drv, &dom->pgd);
+		dom->iova_end = dom->gaw < 64 ? UINT64_C(1) << dom->gaw : UINT64_MAX;
+		ret = pg_alloc_tp(drv, &dom->pgd, &dom->pgd_tp);
 		if (ret) {
 			free(dom);
 			return ret;
@@ -733,12 +786,17 @@ static void release_freelist(struct iommu_intel_domain *dom, size_t from)
 
 static void free_tables(struct iommu_intel_domain *dom, uint64_t table, unsigned level)
 {
-	if (level > 1) {
-		for (unsigned i = 0; i < DRV_PTES; i++) {
-			uint64_t pte = 0;
+	struct tpage *tp = tp_of(dom->drv, table);
 
-			if (iommu_mem_read64(dom->drv->mem, table + 8u * i, &pte) == 0 &&
-			    pte_present(pte) && !pte_leaf(pte, level))
+	/* Not a page the driver handed out (an entry someone else wrote
+	 * over): nothing of the driver's to free there. */
+	if (!tp)
+		return;
+	if (level > 1 && tp->count) {
+		for (unsigned i = 0; i < DRV_PTES; i++) {
+			uint64_t pte = pte_get(tp->host, i);
+
+			if (pte_present(pte) && !pte_leaf(pte, level))
 				free_tables(dom, pte & DRV_PTE_ADDR, level - 1);
 		}
 	}
@@ -776,7 +834,7 @@ void iommu_intel_destroy(struct iommu_intel *drv)
 		iommu_intel_domain_free(drv->domains[drv->n_domains - 1]);
 	free(drv->domains);
 	free(drv->pg.free);
-	free(drv->pg.count);
+	free(drv->pg.tp);
 	free(drv->dev_dom);
 	free(drv->did_map);
 	free(drv);
@@ -803,39 +861,46 @@ static unsigned largepage_level(const struct iommu_intel_domain *dom, uint64_t i
 	return level;
 }
 
-/* pfn_to_dma_pte() with a target level: the table at @target for @iova,
- * allocating the tables above it. */
+/*
+ * pfn_to_dma_pte() with a target level: the table at @target for @iova,
+ * allocating the tables above it.  *@fresh: that table was allocated
+ * now (so it is all zero).  -EBUSY: a superpage is in the way; -EFAULT:
+ * an entry points outside the driver's tables (memory written by someone
+ * else); -ENOMEM.
+ */
 static int table_for(struct iommu_intel_domain *dom, uint64_t iova, unsigned target,
-		     uint64_t *out)
+		     struct tpage **out, bool *fresh)
 {
 	struct iommu_intel *drv = dom->drv;
-	uint64_t table = dom->pgd;
+	struct tpage *tp = dom->pgd_tp;
+	bool new_table = false;
 	int ret;
 
 	for (unsigned level = dom->levels; level > target; level--) {
-		uint64_t slot = pte_slot(table, iova, level), pte, page;
+		unsigned idx = (unsigned)(iova >> lvl_shift(level)) & (DRV_PTES - 1);
+		uint64_t pte = pte_get(tp->host, idx), page;
+		struct tpage *child;
 
-		if ((ret = iommu_mem_read64(drv->mem, slot, &pte)))
-			return ret;
 		if (pte_present(pte)) {
 			if (pte_leaf(pte, level))
 				return -EBUSY;   /* a superpage is in the way */
-			table = pte & DRV_PTE_ADDR;
+			if (!(child = tp_of(drv, pte & DRV_PTE_ADDR)))
+				return -EFAULT;
+			tp = child;
+			new_table = false;
 			continue;
 		}
-		if ((ret = pg_alloc(drv, &page)))
+		if ((ret = pg_alloc_tp(drv, &page, &child)))
 			return ret;
 		/* Directory entries carry R and W; the leaf decides. */
-		if ((ret = iommu_mem_write64(drv->mem, slot, (page & DRV_PTE_ADDR) | DRV_PTE_R |
-							     DRV_PTE_W))) {
-			pg_free(drv, page);
-			return ret;
-		}
-		(*pg_count(drv, table))++;
+		pte_set(tp->host, idx, (page & DRV_PTE_ADDR) | DRV_PTE_R | DRV_PTE_W);
+		tp->count++;
 		dom->pages++;
-		table = page;
+		tp = child;
+		new_table = true;
 	}
-	*out = table;
+	*out = tp;
+	*fresh = new_table;
 	return 0;
 }
 
@@ -843,70 +908,151 @@ struct gather {
 	uint64_t start, end;      /* inclusive; start > end: empty */
 	uint64_t unmapped;
 	bool freed;               /* a table was freed */
+	int err;                  /* an entry pointed outside the tables */
 };
 
-/* dma_pte_clear_level() with the freeing of tables left empty. */
-static int clear_level(struct iommu_intel_domain *dom, uint64_t table, unsigned level,
-		       uint64_t start, uint64_t last, struct gather *g)
+static inline void gather_add(struct gather *g, uint64_t first, uint64_t last)
+{
+	/* Leaves are cleared in address order. */
+	if (g->start == UINT64_MAX)
+		g->start = first;
+	g->end = last;
+}
+
+/*
+ * dma_pte_clear_level() with the freeing of tables left empty: clear
+ * the leaves of @tp (a table at @level) overlapping [start, last], which
+ * lies inside the table's span; a page partly inside goes whole.
+ */
+static void clear_level(struct iommu_intel_domain *dom, struct tpage *tp, unsigned level,
+			uint64_t start, uint64_t last, struct gather *g)
 {
 	struct iommu_intel *drv = dom->drv;
-	uint64_t size = UINT64_C(1) << lvl_shift(level);
-	uint64_t p = start;
-	int ret;
+	unsigned shift = lvl_shift(level);
+	uint64_t size = UINT64_C(1) << shift;
+	unsigned i = (unsigned)(start >> shift) & (DRV_PTES - 1);
+	unsigned end = (unsigned)(last >> shift) & (DRV_PTES - 1);
+	uint64_t span_base = start & ~((size << DRV_STRIDE_SHIFT) - 1);
+	uint8_t *pt = tp->host;
 
-	for (;;) {
-		uint64_t slot = pte_slot(table, p, level), base = p & ~(size - 1);
-		uint64_t next = base + size, pte;
+	if (level == 1) {
+		/* The common case, entry after entry in one table. */
+		unsigned first = DRV_PTES, lastc = 0, n = 0;
 
-		if ((ret = iommu_mem_read64(drv->mem, slot, &pte)))
-			return ret;
-		if (pte_present(pte)) {
-			if (pte_leaf(pte, level)) {
-				if ((ret = iommu_mem_write64(drv->mem, slot, 0)))
-					return ret;
-				(*pg_count(drv, table))--;
-				g->unmapped += size;
-				if (base < g->start)
-					g->start = base;
-				if (next - 1 > g->end || g->end < g->start)
-					g->end = next - 1;
-			} else {
-				uint64_t child = pte & DRV_PTE_ADDR;
-
-				ret = clear_level(dom, child, level - 1, p, last < next - 1 ? last : next - 1,
-						  g);
-				if (ret)
-					return ret;
-				if (*pg_count(drv, child) == 0) {
-					if ((ret = iommu_mem_write64(drv->mem, slot, 0)))
-						return ret;
-					(*pg_count(drv, table))--;
-					dom->pages--;
-					g->freed = true;
-					defer_free(dom, child);
-				}
+		for (; i <= end; i++) {
+			if (pte_present(pte_get(pt, i))) {
+				pte_set(pt, i, 0);
+				first = first < i ? first : i;
+				lastc = i;
+				n++;
 			}
 		}
-		if (next - 1 >= last)
-			return 0;
-		p = next;
+		if (n) {
+			tp->count -= n;
+			g->unmapped += (uint64_t)n << shift;
+			gather_add(g, span_base + ((uint64_t)first << shift),
+				   span_base + ((uint64_t)(lastc + 1) << shift) - 1);
+		}
+		return;
+	}
+	for (; i <= end; i++) {
+		uint64_t pte = pte_get(pt, i), base = span_base + ((uint64_t)i << shift);
+		struct tpage *child;
+
+		if (!pte_present(pte))
+			continue;
+		if (pte_leaf(pte, level)) {
+			pte_set(pt, i, 0);
+			tp->count--;
+			g->unmapped += size;
+			gather_add(g, base, base + size - 1);
+			continue;
+		}
+		if (!(child = tp_of(drv, pte & DRV_PTE_ADDR))) {
+			g->err = -EFAULT;
+			continue;
+		}
+		clear_level(dom, child, level - 1, base > start ? base : start,
+			    base + size - 1 < last ? base + size - 1 : last, g);
+		if (child->count == 0) {
+			pte_set(pt, i, 0);
+			tp->count--;
+			dom->pages--;
+			g->freed = true;
+			defer_free(dom, pte & DRV_PTE_ADDR);
+		}
 	}
 }
 
+/*
+ * Unmap [iova, last]: down the tables while the range lies under one
+ * directory entry (as a single page or a run in one leaf table does),
+ * clear_level() where it spreads, then free the tables of that path the
+ * unmap left empty, bottom up.  The top table stays.
+ */
 static int unmap_range(struct iommu_intel_domain *dom, uint64_t iova, uint64_t last,
 		       struct gather *g)
 {
+	struct iommu_intel *drv = dom->drv;
+	struct tpage *path[6], *tp = dom->pgd_tp;
+	unsigned slot[6], level = dom->levels;
+
 	g->start = UINT64_MAX;
 	g->end = 0;
 	g->unmapped = 0;
 	g->freed = false;
-	return clear_level(dom, dom->pgd, dom->levels, iova, last, g);
+	g->err = 0;
+	while (level > 1) {
+		unsigned shift = lvl_shift(level), i;
+		uint64_t pte;
+		struct tpage *child;
+
+		if ((iova >> shift) != (last >> shift))
+			break;
+		i = (unsigned)(iova >> shift) & (DRV_PTES - 1);
+		pte = pte_get(tp->host, i);
+		if (!pte_present(pte) || pte_leaf(pte, level) ||
+		    !(child = tp_of(drv, pte & DRV_PTE_ADDR)))
+			break;     /* clear_level() decides */
+		path[level] = tp;
+		slot[level] = i;
+		tp = child;
+		level--;
+	}
+	clear_level(dom, tp, level, iova, last, g);
+	for (; level < dom->levels && tp->count == 0; level++) {
+		struct tpage *parent = path[level + 1];
+		unsigned i = slot[level + 1];
+		uint64_t pte = pte_get(parent->host, i);
+
+		pte_set(parent->host, i, 0);
+		parent->count--;
+		dom->pages--;
+		g->freed = true;
+		defer_free(dom, pte & DRV_PTE_ADDR);
+		tp = parent;
+	}
+	return g->err;
 }
 
-int iommu_intel_map(struct iommu_intel_domain *dom, uint64_t iova, uint64_t paddr,
-		    uint64_t size, int prot)
+/* __mapping_notify_one(): with caching mode, a not-present entry may be
+ * cached: flush the range; else the write buffer.  Nothing while no
+ * device is attached. */
+static int map_notify(struct iommu_intel_domain *dom, uint64_t iova, uint64_t size)
 {
 	struct iommu_intel *drv = dom->drv;
+
+	if (!dom->refs)
+		return 0;
+	if ((drv->cap & DRV_CAP_CM) && dom->mode != IOMMU_INTEL_FLUSH_NEVER)
+		return flush_iotlb_psi(dom, iova >> DRV_PAGE_SHIFT, size >> DRV_PAGE_SHIFT, false);
+	return flush_write_buffer(drv);
+}
+
+/* The general map: any size, tables allocated on the way. */
+static __attribute__((noinline)) int map_range(struct iommu_intel_domain *dom, uint64_t iova,
+					       uint64_t paddr, uint64_t size, int prot)
+{
 	uint64_t bits = 0, done = 0;
 	size_t mark = dom->nfree;
 	int ret = 0;
@@ -925,45 +1071,51 @@ int iommu_intel_map(struct iommu_intel_domain *dom, uint64_t iova, uint64_t padd
 	if (paddr + size < paddr || paddr + size - 1 > DRV_PTE_ADDR)
 		return -EINVAL;
 
-	/* __domain_mapping() */
+	/*
+	 * __domain_mapping(): the page size for the rest of the range, the
+	 * table that holds its entries (walked to once), then every entry
+	 * of the run that table holds, stored through the page pointer.
+	 */
 	while (done < size) {
 		uint64_t va = iova + done, pa = paddr + done;
 		unsigned lvl = largepage_level(dom, va >> DRV_PAGE_SHIFT, pa >> DRV_PAGE_SHIFT,
 					       (size - done) >> DRV_PAGE_SHIFT);
-		uint64_t lsize = UINT64_C(1) << lvl_shift(lvl), table, pteval;
-		unsigned idx;
+		unsigned shift = lvl_shift(lvl);
+		unsigned idx = (unsigned)(va >> shift) & (DRV_PTES - 1), n, k;
+		uint64_t left = (size - done) >> shift, pteval;
+		struct tpage *tp;
+		bool fresh;
+		uint8_t *pt;
 
-		if ((ret = table_for(dom, va, lvl, &table)))
+		if ((ret = table_for(dom, va, lvl, &tp, &fresh)))
 			goto fail;
-		pteval = bits | (lvl > 1 ? DRV_PTE_PS : 0);
-		idx = (unsigned)((va >> lvl_shift(lvl)) & (DRV_PTES - 1));
-		do {
-			uint64_t slot = table + 8u * idx, old;
-
-			if ((ret = iommu_mem_read64(drv->mem, slot, &old)))
-				goto fail;
-			if (old) {
-				/* The kernel's cmpxchg finds the entry set and
-				 * warns; here the map fails as a whole. */
-				ret = -EBUSY;
-				goto fail;
+		n = DRV_PTES - idx;
+		if (left < n)
+			n = (unsigned)left;
+		pteval = (pa & DRV_PTE_ADDR) | bits | (lvl > 1 ? DRV_PTE_PS : 0);
+		pt = tp->host;
+		if (fresh) {
+			/* A table allocated now is all zero. */
+			for (k = 0; k < n; k++)
+				pte_set(pt, idx + k, pteval + ((uint64_t)k << shift));
+		} else {
+			for (k = 0; k < n; k++) {
+				if (__builtin_expect(pte_get(pt, idx + k) != 0, 0))
+					break;
+				pte_set(pt, idx + k, pteval + ((uint64_t)k << shift));
 			}
-			if ((ret = iommu_mem_write64(drv->mem, slot, (pa & DRV_PTE_ADDR) | pteval)))
-				goto fail;
-			(*pg_count(drv, table))++;
-			done += lsize;
-			pa += lsize;
-			idx++;
-		} while (idx < DRV_PTES && size - done >= lsize);
+		}
+		tp->count += k;
+		done += (uint64_t)k << shift;
+		if (k < n) {
+			/* The kernel's cmpxchg finds the entry set and warns;
+			 * here the map fails as a whole. */
+			ret = -EBUSY;
+			goto fail;
+		}
 	}
 
-	/* __mapping_notify_one(): with caching mode, a not-present entry
-	 * may be cached: flush the range; else the write buffer. */
-	if ((drv->cap & DRV_CAP_CM) && dom->refs && dom->mode != IOMMU_INTEL_FLUSH_NEVER)
-		return flush_iotlb_psi(dom, iova >> DRV_PAGE_SHIFT, size >> DRV_PAGE_SHIFT, false);
-	if (dom->refs)
-		return flush_write_buffer(drv);
-	return 0;
+	return map_notify(dom, iova, size);
 
 fail:
 	/* iommu_map() undoes a partial mapping; nothing of it can be cached
@@ -977,8 +1129,81 @@ fail:
 	return ret;
 }
 
-int iommu_intel_unmap(struct iommu_intel_domain *dom, uint64_t iova, uint64_t size,
-		      uint64_t *unmapped)
+/*
+ * The leaf table of @iova when every table down to it exists (NULL when
+ * one is missing, a superpage is in the way, or an entry points outside
+ * the driver's tables: the general path decides those).
+ */
+static inline struct tpage *leaf_table(struct iommu_intel_domain *dom, uint64_t iova)
+{
+	struct tpage *tp = dom->pgd_tp;
+
+	for (unsigned level = dom->levels; level > 1; level--) {
+		uint64_t pte = pte_get(tp->host, (unsigned)(iova >> lvl_shift(level)) &
+						       (DRV_PTES - 1));
+
+		if (!pte_present(pte) || pte_leaf(pte, level) ||
+		    !(tp = tp_of(dom->drv, pte & DRV_PTE_ADDR)))
+			return NULL;
+	}
+	return tp;
+}
+
+/*
+ * One 4 KiB page whose leaf table exists: the checks of map_range() for
+ * this size, a walk to the table, one entry.  Anything else goes to
+ * map_range().
+ */
+int iommu_intel_map(struct iommu_intel_domain *dom, uint64_t iova, uint64_t paddr,
+		    uint64_t size, int prot)
+{
+	uint64_t bits = (prot & IOMMU_PROT_READ ? DRV_PTE_R : 0) |
+			(prot & IOMMU_PROT_WRITE ? DRV_PTE_W : 0);
+	unsigned idx = (unsigned)(iova >> DRV_PAGE_SHIFT) & (DRV_PTES - 1);
+	struct tpage *tp;
+
+	if (size != DRV_PAGE_SIZE || !dom->paging || !bits ||
+	    ((iova | paddr) & (DRV_PAGE_SIZE - 1)) || iova + size < iova ||
+	    iova + size > dom->iova_end || paddr + size - 1 > DRV_PTE_ADDR ||
+	    !(tp = leaf_table(dom, iova)))
+		return map_range(dom, iova, paddr, size, prot);
+	if (pte_get(tp->host, idx))
+		return -EBUSY;
+	pte_set(tp->host, idx, paddr | bits);
+	tp->count++;
+	return dom->refs ? map_notify(dom, iova, size) : 0;
+}
+
+/* After an unmap: the IOTLB flush its domain's mode asks for, and the
+ * tables it freed released when nothing can use them any more. */
+static int unmap_finish(struct iommu_intel_domain *dom, const struct gather *g, size_t mark,
+			int ret)
+{
+	switch (dom->mode) {
+	case IOMMU_INTEL_FLUSH_STRICT:
+		/* intel_iommu_tlb_sync(): page-selective over what the
+		 * gather covers; IH when no table was freed. */
+		if (dom->refs && g->unmapped) {
+			int r = flush_iotlb_psi(dom, g->start >> DRV_PAGE_SHIFT,
+						(g->end - g->start + 1) >> DRV_PAGE_SHIFT, !g->freed);
+			if (!ret)
+				ret = r;
+		}
+		release_freelist(dom, mark);
+		break;
+	case IOMMU_INTEL_FLUSH_DEFERRED:
+		dom->pending = true;
+		break;
+	case IOMMU_INTEL_FLUSH_NEVER:
+		release_freelist(dom, mark);
+		break;
+	}
+	return ret;
+}
+
+/* The general unmap. */
+static __attribute__((noinline)) int unmap_any(struct iommu_intel_domain *dom, uint64_t iova,
+					       uint64_t size, uint64_t *unmapped)
 {
 	uint64_t last, limit;
 	size_t mark = dom->nfree;
@@ -996,26 +1221,39 @@ int iommu_intel_unmap(struct iommu_intel_domain *dom, uint64_t iova, uint64_t si
 	*unmapped = g.unmapped;
 	if (!g.unmapped && dom->nfree == mark)
 		return ret;
-	switch (dom->mode) {
-	case IOMMU_INTEL_FLUSH_STRICT:
-		/* intel_iommu_tlb_sync(): page-selective over what the
-		 * gather covers; IH when no table was freed. */
-		if (dom->refs && g.unmapped) {
-			int r = flush_iotlb_psi(dom, g.start >> DRV_PAGE_SHIFT,
-						(g.end - g.start + 1) >> DRV_PAGE_SHIFT, !g.freed);
-			if (!ret)
-				ret = r;
-		}
-		release_freelist(dom, mark);
-		break;
-	case IOMMU_INTEL_FLUSH_DEFERRED:
+	return unmap_finish(dom, &g, mark, ret);
+}
+
+/*
+ * One mapped 4 KiB page whose leaf table keeps other entries (so no
+ * table is freed): a walk to the table, one entry cleared, the flush.
+ * Anything else goes to unmap_any().
+ */
+int iommu_intel_unmap(struct iommu_intel_domain *dom, uint64_t iova, uint64_t size,
+		      uint64_t *unmapped)
+{
+	unsigned idx = (unsigned)(iova >> DRV_PAGE_SHIFT) & (DRV_PTES - 1);
+	struct gather g;
+	struct tpage *tp;
+
+	if (size != DRV_PAGE_SIZE || !dom->paging || (iova & (DRV_PAGE_SIZE - 1)) ||
+	    iova + size < iova || iova + size > dom->iova_end ||
+	    !(tp = leaf_table(dom, iova)) || tp->count < 2 ||
+	    !pte_present(pte_get(tp->host, idx)))
+		return unmap_any(dom, iova, size, unmapped);
+	pte_set(tp->host, idx, 0);
+	tp->count--;
+	*unmapped = DRV_PAGE_SIZE;
+	if (dom->mode == IOMMU_INTEL_FLUSH_DEFERRED) {
 		dom->pending = true;
-		break;
-	case IOMMU_INTEL_FLUSH_NEVER:
-		release_freelist(dom, mark);
-		break;
+		return 0;
 	}
-	return ret;
+	g.start = iova;
+	g.end = iova + DRV_PAGE_SIZE - 1;
+	g.unmapped = DRV_PAGE_SIZE;
+	g.freed = false;
+	g.err = 0;
+	return unmap_finish(dom, &g, dom->nfree, 0);
 }
 
 int iommu_intel_flush(struct iommu_intel_domain *dom)

@@ -1,15 +1,44 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Modelled physical memory: sparse, page-granular, allocated on first
- * write.  Lookup is two dependent loads (a top slot per GiB, then the page
- * pointer), so a table walk's memory reads stay close to the cost of the
- * loads themselves.
+ * write.  The low IOMMU_MEM_FLAT_MAX bytes are one reserved host mapping
+ * (the host commits a page when it is first touched), so a table read is
+ * a load at base + address; above that, a two-level radix of page
+ * pointers (a top slot per GiB, then the page pointer).  A bitmap keeps
+ * which flat pages were written, so that iommu_mem_pages_allocated()
+ * counts the same pages whichever part holds them.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hw/hw_internal.h"
+
+static void flat_reserve(struct iommu_mem *m)
+{
+	uint64_t len = m->size < IOMMU_MEM_FLAT_MAX ? m->size : IOMMU_MEM_FLAT_MAX;
+	uint64_t words = ((len >> IOMMU_MEM_PAGE_SHIFT) + 63) / 64;
+	void *p;
+
+	if (len != (size_t)len)
+		return;
+	p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return;     /* the radix covers everything */
+#ifdef MADV_NOHUGEPAGE
+	/* Page-granular like the model: a written page costs one host page. */
+	(void)madvise(p, (size_t)len, MADV_NOHUGEPAGE);
+#endif
+	m->written = calloc(words, sizeof(*m->written));
+	if (!m->written) {
+		munmap(p, (size_t)len);
+		return;
+	}
+	m->flat = p;
+	m->flat_size = len;
+}
 
 int iommu_mem_create(uint64_t size_bytes, struct iommu_mem **out)
 {
@@ -25,11 +54,14 @@ int iommu_mem_create(uint64_t size_bytes, struct iommu_mem **out)
 	if (!m)
 		return -ENOMEM;
 	m->size = size_bytes;
-	m->top_entries = ((size_bytes - 1) >> IOMMU_MEM_TOP_SHIFT) + 1;
-	m->top = calloc(m->top_entries, sizeof(*m->top));
-	if (!m->top) {
-		free(m);
-		return -ENOMEM;
+	flat_reserve(m);
+	if (m->flat_size < m->size) {
+		m->top_entries = ((size_bytes - 1) >> IOMMU_MEM_TOP_SHIFT) + 1;
+		m->top = calloc(m->top_entries, sizeof(*m->top));
+		if (!m->top) {
+			iommu_mem_destroy(m);
+			return -ENOMEM;
+		}
 	}
 	*out = m;
 	return 0;
@@ -50,7 +82,7 @@ void iommu_mem_destroy(struct iommu_mem *m)
 {
 	if (!m)
 		return;
-	for (uint64_t t = 0; t < m->top_entries; t++) {
+	for (uint64_t t = 0; m->top && t < m->top_entries; t++) {
 		uint8_t **leaf = m->top[t];
 
 		if (!leaf)
@@ -60,6 +92,9 @@ void iommu_mem_destroy(struct iommu_mem *m)
 		free(leaf);
 	}
 	free(m->top);
+	if (m->flat)
+		munmap(m->flat, (size_t)m->flat_size);
+	free(m->written);
 	free(m);
 }
 
@@ -78,13 +113,36 @@ static bool range_ok(const struct iommu_mem *m, uint64_t addr, size_t len)
 	return addr < m->size && len <= m->size - addr;
 }
 
-/* The page at @addr, allocated if needed; NULL on allocation failure. */
+/* Whether the page at @addr (< size) was ever written. */
+static bool page_allocated(const struct iommu_mem *m, uint64_t addr)
+{
+	if (addr < m->flat_size) {
+		uint64_t pfn = addr >> IOMMU_MEM_PAGE_SHIFT;
+
+		return m->written[pfn / 64] & (UINT64_C(1) << (pfn % 64));
+	}
+	return iommu_mem__page(m, addr) != NULL;
+}
+
+/* The page at @addr (< size), allocated if needed; NULL on allocation
+ * failure. */
 static uint8_t *page_get(struct iommu_mem *m, uint64_t addr)
 {
 	uint64_t t = addr >> IOMMU_MEM_TOP_SHIFT;
-	uint8_t ***slot = &m->top[t];
+	uint8_t ***slot;
 	uint8_t **pp;
 
+	if (addr < m->flat_size) {
+		uint64_t pfn = addr >> IOMMU_MEM_PAGE_SHIFT;
+		uint64_t *w = &m->written[pfn / 64], bit = UINT64_C(1) << (pfn % 64);
+
+		if (!(*w & bit)) {
+			*w |= bit;
+			m->pages++;
+		}
+		return m->flat + (addr & ~(uint64_t)IOMMU_MEM_PAGE_MASK);
+	}
+	slot = &m->top[t];
 	if (!*slot) {
 		*slot = calloc(leaf_pages(m, t), sizeof(**slot));
 		if (!*slot)
@@ -99,6 +157,13 @@ static uint8_t *page_get(struct iommu_mem *m, uint64_t addr)
 		m->pages++;
 	}
 	return *pp;
+}
+
+void *iommu_mem_page_ptr(struct iommu_mem *m, uint64_t addr)
+{
+	if (!m || addr >= m->size)
+		return NULL;
+	return page_get(m, addr);
 }
 
 int iommu_mem_read(const struct iommu_mem *m, uint64_t addr, void *buf,
@@ -174,7 +239,7 @@ int iommu_mem_fill(struct iommu_mem *m, uint64_t addr, uint8_t byte,
 
 		if (n > len)
 			n = len;
-		if (byte == 0 && !iommu_mem__page(m, addr)) {
+		if (byte == 0 && !page_allocated(m, addr)) {
 			/* already zero; allocate nothing */
 		} else {
 			pg = page_get(m, addr);

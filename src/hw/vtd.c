@@ -154,6 +154,15 @@ int iommu_vtd_create(const struct iommu_vtd_config *cfg,
 		goto fail;
 	}
 	u->iotlb_set_mask = u->iotlb_sets - 1;
+	u->iotlb_set_bits = (unsigned)__builtin_ctz(u->iotlb_sets);
+	u->iotlb_fp_words = (u->iotlb_ways + 7) / 8;
+	u->iotlb_fp_last = u->iotlb_ways % 8
+		? (UINT64_C(1) << (8 * (u->iotlb_ways % 8))) - 1 : ~UINT64_C(0);
+	for (unsigned pm = 0; pm < 4; pm++)
+		u->res_perm_flags[pm] = vtd_result_flags(pm & IOMMU_VTD_SL_R,
+							 pm & IOMMU_VTD_SL_W, true, 0);
+	/* The inline probe of the translation fast path: 8 ways a set. */
+	u->iotlb_fp_fast = u->iotlb_ways == 8 ? VTD_BYTES_80 : 0;
 	{
 		unsigned n = cfg->context_cache_entries ? cfg->context_cache_entries : 64;
 
@@ -173,6 +182,7 @@ int iommu_vtd_create(const struct iommu_vtd_config *cfg,
 				     "power of two up to 65536", u->iec_entries);
 		goto fail;
 	}
+	u->iec_mask = u->iec_entries - 1;
 
 	u->frcd = calloc((size_t)u->nfr * 2, sizeof(*u->frcd));
 	if (!u->frcd) {
@@ -208,19 +218,51 @@ void iommu_vtd_reset(struct iommu_vtd_unit *u)
 		return;
 	vtd_regs_reset(u);
 	vtd_caches_reset(u);
-	memset(&u->st, 0, sizeof(u->st));
-	u->clock = 0;
+	u->clock = u->ticks_slow = 0;
+	iommu_vtd_clear_stats(u);
 }
 
 void iommu_vtd_get_stats(const struct iommu_vtd_unit *u,
 			 struct iommu_vtd_stats *stats)
 {
-	if (u && stats)
-		*stats = u->st;
+	if (!u || !stats)
+		return;
+	*stats = u->st;
+	/* What the fast paths counted in one word each (vtd_walk.c,
+	 * vtd_ir.c): a hit is a translation, a context-cache hit and an
+	 * IOTLB hit; a walk the same with an IOTLB miss and a walk. */
+	for (unsigned levels = 3; levels <= 5; levels++) {
+		for (unsigned leaf = 1; leaf <= 3; leaf++) {
+			uint64_t n = u->fast_walks[levels][leaf];
+
+			/* each a translation, a context-cache hit, an IOTLB
+			 * miss and fill, a walk reading levels - leaf + 1
+			 * entries */
+			stats->translations += n;
+			stats->cc_hits += n;
+			stats->iotlb_misses += n;
+			stats->iotlb_fills += n;
+			stats->walks += n;
+			stats->walk_reads += n * (levels - leaf + 1);
+		}
+	}
+	{
+		uint64_t hits = u->clock - u->ticks_slow - u->fast_hits_base;
+
+		stats->translations += hits;
+		stats->cc_hits += hits;
+		stats->iotlb_hits += hits;
+	}
+	stats->interrupts += u->fast_irq_hits;
+	stats->iec_hits += u->fast_irq_hits;
 }
 
 void iommu_vtd_clear_stats(struct iommu_vtd_unit *u)
 {
-	if (u)
-		memset(&u->st, 0, sizeof(u->st));
+	if (!u)
+		return;
+	memset(&u->st, 0, sizeof(u->st));
+	u->fast_hits_base = u->clock - u->ticks_slow;
+	u->fast_irq_hits = 0;
+	memset(u->fast_walks, 0, sizeof(u->fast_walks));
 }

@@ -25,12 +25,15 @@ int vtd_caches_alloc(struct iommu_vtd_unit *u)
 
 	u->iotlb_tags = calloc(n, sizeof(*u->iotlb_tags));
 	u->iotlb = calloc(n, sizeof(*u->iotlb));
+	u->iotlb_stamps = calloc(n, sizeof(*u->iotlb_stamps));
+	u->iotlb_fp = calloc((size_t)u->iotlb_sets * u->iotlb_fp_words,
+			     sizeof(*u->iotlb_fp));
 	u->cc_tags = calloc((size_t)u->cc_sets * u->cc_ways,
 			    sizeof(*u->cc_tags));
 	u->cc = calloc((size_t)u->cc_sets * u->cc_ways, sizeof(*u->cc));
 	u->iec_tags = calloc(u->iec_entries, sizeof(*u->iec_tags));
 	u->iec = calloc(u->iec_entries, sizeof(*u->iec));
-	if (!u->iotlb_tags || !u->iotlb || !u->cc_tags || !u->cc ||
+	if (!u->iotlb_tags || !u->iotlb || !u->iotlb_stamps || !u->iotlb_fp || !u->cc_tags || !u->cc ||
 	    !u->iec_tags || !u->iec) {
 		vtd_caches_free(u);
 		return -ENOMEM;
@@ -43,29 +46,41 @@ void vtd_caches_free(struct iommu_vtd_unit *u)
 {
 	free(u->iotlb_tags);
 	free(u->iotlb);
+	free(u->iotlb_stamps);
+	free(u->iotlb_fp);
 	free(u->cc_tags);
 	free(u->cc);
 	free(u->iec_tags);
 	free(u->iec);
 	u->iotlb_tags = NULL;
 	u->iotlb = NULL;
+	u->iotlb_stamps = NULL;
+	u->iotlb_fp = NULL;
 	u->cc_tags = NULL;
 	u->cc = NULL;
 	u->iec_tags = NULL;
 	u->iec = NULL;
 }
 
-void vtd_caches_reset(struct iommu_vtd_unit *u)
+/* Every way free: invalid tags, stamps holding only the way number. */
+static void iotlb_clear_all(struct iommu_vtd_unit *u)
 {
 	size_t n = (size_t)u->iotlb_sets * u->iotlb_ways;
 
+	memset(u->iotlb_tags, 0xff, n * sizeof(*u->iotlb_tags));
 	for (size_t i = 0; i < n; i++)
-		u->iotlb_tags[i] = VTD_IOTLB_INVALID;
+		u->iotlb_stamps[i] = i % u->iotlb_ways;
+}
+
+void vtd_caches_reset(struct iommu_vtd_unit *u)
+{
+	iotlb_clear_all(u);
 	for (size_t i = 0; i < (size_t)u->cc_sets * u->cc_ways; i++)
 		u->cc_tags[i] = VTD_CC_INVALID;
 	for (size_t i = 0; i < u->iec_entries; i++)
 		u->iec_tags[i] = VTD_IEC_INVALID;
 	memset(u->iotlb_large, 0, sizeof(u->iotlb_large));
+	vtd_hot_clear(u);
 }
 
 /* ------------------------------------------------------------------ */
@@ -76,6 +91,21 @@ static inline unsigned cc_set(const struct iommu_vtd_unit *u, uint16_t sid)
 	return ((unsigned)sid ^ ((unsigned)sid >> 8)) & (u->cc_sets - 1);
 }
 
+/* The translation fast path (vtd_walk.c) starts from the hot entry: a
+ * present context of TT 00b or 01b, the one that untranslated requests
+ * walk through. */
+void vtd_hot_set(struct iommu_vtd_unit *u, uint16_t sid, struct vtd_cc_data *c)
+{
+	if (c == u->hot_cc)
+		return;
+	vtd_hot_drop(u);
+	if (c->present && (c->tt == IOMMU_VTD_TT_UNTRANSLATED ||
+			   c->tt == IOMMU_VTD_TT_ALL)) {
+		u->hot_sid = sid;
+		u->hot_cc = c;
+	}
+}
+
 const struct vtd_cc_data *vtd_cc_lookup(struct iommu_vtd_unit *u,
 					uint16_t sid)
 {
@@ -83,8 +113,13 @@ const struct vtd_cc_data *vtd_cc_lookup(struct iommu_vtd_unit *u,
 
 	for (unsigned w = 0; w < u->cc_ways; w++) {
 		if (u->cc_tags[base + w] == sid) {
-			u->cc[base + w].stamp = ++u->clock;
+			/* The hot entry's stamp first, so that this one is
+			 * newer. */
+			if (&u->cc[base + w] != u->hot_cc)
+				vtd_hot_writeback(u);
+			u->cc[base + w].stamp = vtd_tick(u);
 			u->st.cc_hits++;
+			vtd_hot_set(u, sid, &u->cc[base + w]);
 			return &u->cc[base + w];
 		}
 	}
@@ -98,6 +133,9 @@ void vtd_cc_insert(struct iommu_vtd_unit *u, uint16_t sid,
 	unsigned base = cc_set(u, sid) * u->cc_ways;
 	unsigned victim = base;
 
+	/* The hot entry may be the one replaced: its stamp back, then no
+	 * hot entry until the new one is in. */
+	vtd_hot_clear(u);
 	for (unsigned w = 0; w < u->cc_ways; w++) {
 		unsigned i = base + w;
 
@@ -112,8 +150,9 @@ void vtd_cc_insert(struct iommu_vtd_unit *u, uint16_t sid,
 fill:
 	u->cc_tags[victim] = sid;
 	u->cc[victim] = *d;
-	u->cc[victim].stamp = ++u->clock;
+	u->cc[victim].stamp = vtd_tick(u);
 	u->st.cc_fills++;
+	vtd_hot_set(u, sid, &u->cc[victim]);
 }
 
 /* Function mask (FM, 10.4.7): 0 none, 1 ignore function bit 2, 2 bits
@@ -132,6 +171,7 @@ void vtd_cc_invalidate(struct iommu_vtd_unit *u, unsigned gran,
 	uint16_t mask = fm_mask(fm);
 
 	u->st.cc_invalidations++;
+	vtd_hot_clear(u);
 	did &= u->did_mask;
 	for (size_t i = 0; i < n; i++) {
 		bool hit;
@@ -164,94 +204,54 @@ void vtd_cc_invalidate(struct iommu_vtd_unit *u, unsigned gran,
 
 static inline unsigned level_shift(unsigned level)
 {
-	return 12u + IOMMU_VTD_SL_LEVEL_BITS * (level - 1);
-}
-
-static inline unsigned iotlb_set(const struct iommu_vtd_unit *u,
-				 uint64_t vpn, unsigned level, uint16_t did)
-{
-	uint64_t h = vpn ^ ((uint64_t)did * 0x9e3779b1u) ^ ((uint64_t)level << 5);
-
-	return (unsigned)(h ^ (h >> 17)) & u->iotlb_set_mask;
-}
-
-static inline const struct vtd_iotlb_data *
-iotlb_probe(struct iommu_vtd_unit *u, uint16_t did, uint64_t addr,
-	    unsigned level)
-{
-	unsigned sh = level_shift(level);
-	uint64_t page = addr & ~((UINT64_C(1) << sh) - 1);
-	uint64_t key = vtd_iotlb_key(page, level, did);
-	unsigned base = iotlb_set(u, page >> sh, level, did) * u->iotlb_ways;
-	const uint64_t *tags = &u->iotlb_tags[base];
-
-	for (unsigned w = 0; w < u->iotlb_ways; w++) {
-		if (tags[w] == key) {
-			struct vtd_iotlb_data *d = &u->iotlb[base + w];
-
-			d->stamp = ++u->clock;
-			return d;
-		}
-	}
-	return NULL;
+	return vtd_level_shift(level);
 }
 
 const struct vtd_iotlb_data *vtd_iotlb_lookup(struct iommu_vtd_unit *u,
 					      uint16_t did, uint64_t addr)
 {
-	const struct vtd_iotlb_data *d = iotlb_probe(u, did, addr, 1);
+	unsigned w;
+	long i = vtd_iotlb_find(u, did, addr, &w);
 
-	if (!d && u->iotlb_large[2])
-		d = iotlb_probe(u, did, addr, 2);
-	if (!d && u->iotlb_large[3])
-		d = iotlb_probe(u, did, addr, 3);
-	if (d)
-		u->st.iotlb_hits++;
-	else
+	if (i < 0) {
 		u->st.iotlb_misses++;
-	return d;
+		return NULL;
+	}
+	vtd_iotlb_touch(u, i, w, vtd_tick(u));
+	u->st.iotlb_hits++;
+	return &u->iotlb[i];
+}
+
+long vtd_iotlb_find_large(const struct iommu_vtd_unit *u, uint16_t did,
+			  uint64_t addr, unsigned *way)
+{
+	long i = -1;
+
+	if (u->iotlb_large[2])
+		i = vtd_iotlb_probe(u, did, addr, 2, way);
+	if (i < 0 && u->iotlb_large[3])
+		i = vtd_iotlb_probe(u, did, addr, 3, way);
+	return i;
 }
 
 static void iotlb_drop(struct iommu_vtd_unit *u, size_t i)
 {
 	u->iotlb_large[u->iotlb[i].level]--;
 	u->iotlb_tags[i] = VTD_IOTLB_INVALID;
+	u->iotlb_stamps[i] = i % u->iotlb_ways;
 }
 
 void vtd_iotlb_insert(struct iommu_vtd_unit *u, uint16_t did, uint64_t addr,
 		      unsigned level, uint64_t hpa, unsigned perms)
 {
-	unsigned sh = level_shift(level);
-	uint64_t page = addr & ~((UINT64_C(1) << sh) - 1);
-	uint64_t key = vtd_iotlb_key(page, level, did);
-	unsigned base = iotlb_set(u, page >> sh, level, did) * u->iotlb_ways;
-	unsigned victim = base;
+	unsigned w;
+	long i = vtd_iotlb_probe(u, did, addr, level, &w);
 
-	for (unsigned w = 0; w < u->iotlb_ways; w++) {
-		unsigned i = base + w;
-
-		if (u->iotlb_tags[i] == key) {
-			iotlb_drop(u, i);
-			victim = i;
-			goto fill;
-		}
-		if (u->iotlb_tags[i] == VTD_IOTLB_INVALID) {
-			victim = i;
-			goto fill;
-		}
-		if (u->iotlb[i].stamp < u->iotlb[victim].stamp)
-			victim = i;
-	}
-	iotlb_drop(u, victim);
-	u->st.iotlb_evictions++;
-fill:
-	u->iotlb_tags[victim] = key;
-	u->iotlb[victim].hpa = hpa & ~((UINT64_C(1) << sh) - 1);
-	u->iotlb[victim].did = did;
-	u->iotlb[victim].level = (uint8_t)level;
-	u->iotlb[victim].perms = (uint8_t)perms;
-	u->iotlb[victim].stamp = ++u->clock;
-	u->iotlb_large[level]++;
+	/* The same key again takes its own way (a fill assumes a miss). */
+	if (i >= 0)
+		iotlb_drop(u, (size_t)i);
+	vtd_iotlb_fill(u, did, vtd_result_flags(false, false, false, did), addr,
+		       level, hpa, perms);
 	u->st.iotlb_fills++;
 }
 
@@ -276,7 +276,7 @@ void vtd_iotlb_invalidate(struct iommu_vtd_unit *u, unsigned gran,
 		 * the invalid tag), no per-entry decisions. */
 		u->st.iotlb_entries_invalidated += iommu_vtd_iotlb_count(u);
 		if (iommu_vtd_iotlb_count(u))
-			memset(u->iotlb_tags, 0xff, n * sizeof(*u->iotlb_tags));
+			iotlb_clear_all(u);
 		memset(u->iotlb_large, 0, sizeof(u->iotlb_large));
 		return;
 	}
@@ -322,7 +322,7 @@ void vtd_iotlb_invalidate(struct iommu_vtd_unit *u, unsigned gran,
 const struct vtd_iec_data *vtd_iec_lookup(struct iommu_vtd_unit *u,
 					  uint16_t index)
 {
-	unsigned slot = index & (u->iec_entries - 1);
+	unsigned slot = index & u->iec_mask;
 
 	if (u->iec_tags[slot] == index) {
 		u->st.iec_hits++;
@@ -335,11 +335,17 @@ const struct vtd_iec_data *vtd_iec_lookup(struct iommu_vtd_unit *u,
 void vtd_iec_insert(struct iommu_vtd_unit *u, uint16_t index, uint64_t lo,
 		    uint64_t hi)
 {
-	unsigned slot = index & (u->iec_entries - 1);
+	unsigned slot = index & u->iec_mask;
 
 	u->iec_tags[slot] = index;
-	u->iec[slot].lo = lo;
-	u->iec[slot].hi = hi;
+	vtd_irte_decode(u, lo, hi, &u->iec[slot]);
+}
+
+void vtd_iec_redecode(struct iommu_vtd_unit *u)
+{
+	for (unsigned i = 0; i < u->iec_entries; i++)
+		if (u->iec_tags[i] != VTD_IEC_INVALID)
+			vtd_irte_decode(u, u->iec[i].lo, u->iec[i].hi, &u->iec[i]);
 }
 
 void vtd_iec_invalidate(struct iommu_vtd_unit *u, bool global,

@@ -47,34 +47,54 @@ static bool irte_reserved(const struct iommu_vtd_unit *u, uint64_t lo,
 	return false;
 }
 
-/* 5.1.4 / 9.10: SVT 01b compares SID under the SQ mask, 10b checks the
- * requester's bus against the range SID[15:8]..SID[7:0]. */
-static bool sid_ok(uint64_t hi, uint16_t rid)
+/* Source-id verification (5.1.4, 9.10) as the cache entry keeps it:
+ * SVT 00b checks nothing (mask 0), 01b compares SID under the SQ mask,
+ * 10b checks the requester's bus against the range SID[15:8]..SID[7:0]. */
+static void decode_sid_check(uint64_t hi, struct vtd_iec_data *e)
 {
 	static const uint16_t sq_mask[4] = { 0xffff, 0xfffb, 0xfff9, 0xfff8 };
 	unsigned svt = (unsigned)IOMMU_FIELD_GET(IOMMU_VTD_IRTE_HI_SVT, hi);
 	uint16_t sid = (uint16_t)IOMMU_FIELD_GET(IOMMU_VTD_IRTE_HI_SID, hi);
 	unsigned sq = (unsigned)IOMMU_FIELD_GET(IOMMU_VTD_IRTE_HI_SQ, hi);
 
+	e->sid_mask = e->sid_val = 0;
+	e->bus_lo = e->bus_hi = 0;
+	e->bus_range = false;
 	switch (svt) {
-	case IOMMU_VTD_SVT_NONE:
-		return true;
 	case IOMMU_VTD_SVT_SID_SQ:
-		return (sid & sq_mask[sq]) == (rid & sq_mask[sq]);
-	case IOMMU_VTD_SVT_BUS_RANGE: {
-		unsigned bus = rid >> 8;
-
-		return bus >= (unsigned)(sid >> 8) && bus <= (sid & 0xffu);
-	}
-	default:
-		return false;
+		e->sid_mask = sq_mask[sq];
+		e->sid_val = sid & sq_mask[sq];
+		break;
+	case IOMMU_VTD_SVT_BUS_RANGE:
+		e->bus_range = true;
+		e->bus_lo = (uint8_t)(sid >> 8);
+		e->bus_hi = (uint8_t)sid;
+		break;
+	default:   /* 00b; 11b is reserved and never cached */
+		break;
 	}
 }
 
-static void decode_irte(const struct iommu_vtd_unit *u, uint64_t lo,
-			struct iommu_vtd_irq *irq)
+static inline bool sid_ok(const struct vtd_iec_data *e, uint16_t rid)
 {
+	if (__builtin_expect(e->bus_range, 0)) {
+		unsigned bus = rid >> 8;
+
+		return bus >= e->bus_lo && bus <= e->bus_hi;
+	}
+	return (rid & e->sid_mask) == e->sid_val;
+}
+
+void vtd_irte_decode(const struct iommu_vtd_unit *u, uint64_t lo, uint64_t hi,
+		     struct vtd_iec_data *e)
+{
+	struct iommu_vtd_irq *irq = &e->irq;
+
+	e->lo = lo;
+	e->hi = hi;
+	memset(irq, 0, sizeof(*irq));
 	irq->remapped = true;
+	irq->iec_hit = true;
 	irq->vector = (uint8_t)IOMMU_FIELD_GET(IOMMU_VTD_IRTE_LO_V, lo);
 	irq->dest_logical = lo & IOMMU_VTD_IRTE_LO_DM;
 	irq->redir_hint = lo & IOMMU_VTD_IRTE_LO_RH;
@@ -84,6 +104,7 @@ static void decode_irte(const struct iommu_vtd_unit *u, uint64_t lo,
 		irq->dest_id = (uint32_t)IOMMU_FIELD_GET(IOMMU_VTD_IRTE_LO_DST, lo);
 	else
 		irq->dest_id = (uint32_t)IOMMU_FIELD_GET(IOMMU_VTD_IRTE_LO_DST_XAPIC, lo);
+	decode_sid_check(hi, e);
 }
 
 static void decode_compat(const struct iommu_vtd_msi *msi,
@@ -100,17 +121,17 @@ static void decode_compat(const struct iommu_vtd_msi *msi,
 	irq->redir_hint = a & IOMMU_VTD_MSI_ADDR_RH;
 }
 
-int iommu_vtd_interrupt(struct iommu_vtd_unit *u,
-			const struct iommu_vtd_msi *msi,
-			struct iommu_vtd_irq *irq)
+/* Everything but a remappable request whose IRTE the IEC holds. */
+static __attribute__((noinline)) int interrupt_slow(struct iommu_vtd_unit *u,
+			  const struct iommu_vtd_msi *msi,
+			  struct iommu_vtd_irq *irq)
 {
 	uint32_t a;
 	uint32_t index, entries;
 	const struct vtd_iec_data *e;
 	uint64_t lo, hi;
+	bool hit = true;
 
-	if (!u || !msi || !irq)
-		return -EINVAL;
 	memset(irq, 0, sizeof(*irq));
 	a = (uint32_t)msi->addr;
 	if ((msi->addr >> 32) ||
@@ -147,16 +168,12 @@ int iommu_vtd_interrupt(struct iommu_vtd_unit *u,
 						   msi->data);
 	}
 	irq->index = (uint16_t)index;
-	entries = 2u << IOMMU_FIELD_GET(IOMMU_VTD_IRTA_S, u->irta);
+	entries = u->irt_entries;
 	if (index >= entries || index > 0xffff)
 		return ir_fault(u, msi, irq, IOMMU_VTD_FR_IR_INDEX, false);
 
 	e = vtd_iec_lookup(u, (uint16_t)index);
-	if (e) {
-		irq->iec_hit = true;
-		lo = e->lo;
-		hi = e->hi;
-	} else {
+	if (!e) {
 		uint64_t at = (u->irta & IOMMU_VTD_IRTA_IRTA) + (uint64_t)index * 16;
 
 		if (at & ~u->haw_mask)
@@ -171,10 +188,58 @@ int iommu_vtd_interrupt(struct iommu_vtd_unit *u,
 			return ir_fault(u, msi, irq, IOMMU_VTD_FR_IR_RSVD,
 					lo & IOMMU_VTD_IRTE_LO_FPD);
 		vtd_iec_insert(u, (uint16_t)index, lo, hi);
+		e = &u->iec[index & u->iec_mask];
+		hit = false;
 	}
-	if (!sid_ok(hi, msi->source_id))
+	if (!sid_ok(e, msi->source_id))
 		return ir_fault(u, msi, irq, IOMMU_VTD_FR_IR_SID,
-				lo & IOMMU_VTD_IRTE_LO_FPD);
-	decode_irte(u, lo, irq);
+				e->lo & IOMMU_VTD_IRTE_LO_FPD);
+	*irq = e->irq;
+	irq->index = (uint16_t)index;
+	irq->iec_hit = hit;
 	return 0;
+}
+
+/*
+ * The fast path: remapping on, a remappable request without reserved
+ * bits, its index inside the table, its IRTE in the interrupt entry
+ * cache and the requester passing the source-id check.  Nothing else is
+ * looked at, as the cache entry was checked when it was filled.
+ */
+int iommu_vtd_interrupt(struct iommu_vtd_unit *u,
+			const struct iommu_vtd_msi *msi,
+			struct iommu_vtd_irq *irq)
+{
+	uint32_t a, index;
+	const struct vtd_iec_data *e;
+
+	if (!u || !msi || !irq)
+		return -EINVAL;
+	a = (uint32_t)msi->addr;
+	if (__builtin_expect((msi->addr >> 32) == 0 &&
+			     IOMMU_FIELD_GET(IOMMU_VTD_MSI_ADDR_HEAD, a) ==
+				     IOMMU_VTD_MSI_HEAD_VALUE &&
+			     (a & IOMMU_VTD_MSI_ADDR_FMT) &&
+			     (u->gsts & IOMMU_VTD_GSTS_IRES), 1)) {
+		index = (uint32_t)IOMMU_FIELD_GET(IOMMU_VTD_MSI_ADDR_HANDLE, a) |
+			((a & IOMMU_VTD_MSI_ADDR_HANDLE15) ? 0x8000u : 0);
+		if (a & IOMMU_VTD_MSI_ADDR_SHV) {
+			if (msi->data & IOMMU_VTD_MSI_DATA_RSVD_31_16)
+				goto slow;
+			index += (uint32_t)IOMMU_FIELD_GET(IOMMU_VTD_MSI_DATA_SUBHANDLE,
+							   msi->data);
+		}
+		if (index >= u->irt_entries || index > 0xffff ||
+		    u->iec_tags[index & u->iec_mask] != index)
+			goto slow;
+		e = &u->iec[index & u->iec_mask];
+		if (!sid_ok(e, msi->source_id))
+			goto slow;
+		*irq = e->irq;
+		irq->index = (uint16_t)index;
+		u->fast_irq_hits++;
+		return 0;
+	}
+slow:
+	return interrupt_slow(u, msi, irq);
 }

@@ -28,7 +28,9 @@ void vtd_regs_reset(struct iommu_vtd_unit *u)
 	u->iedata = u->ieaddr = u->ieuaddr = 0;
 	u->iqercd = 0;
 	u->irtaddr = u->irta = 0;
+	u->irt_entries = 2u << IOMMU_FIELD_GET(IOMMU_VTD_IRTA_S, u->irta);
 	u->iva = u->iotlb_reg = 0;
+	vtd_hot_clear(u);
 }
 
 /* ------------------------------------------------------------------ */
@@ -111,7 +113,14 @@ static void gcmd_write(struct iommu_vtd_unit *u, uint32_t val)
 	}
 	if (u->ir) {
 		if (val & IOMMU_VTD_GCMD_SIRTP) {
+			bool eime_changed = (u->irta ^ u->irtaddr) & IOMMU_VTD_IRTA_EIME;
+
 			u->irta = u->irtaddr;
+			u->irt_entries = 2u << IOMMU_FIELD_GET(IOMMU_VTD_IRTA_S, u->irta);
+			/* Cached IRTEs stay until invalidated; the mode they
+			 * are read in is the new one. */
+			if (eime_changed)
+				vtd_iec_redecode(u);
 			g |= (uint32_t)IOMMU_VTD_GSTS_IRTPS;
 		}
 		if ((val ^ g) & IOMMU_VTD_GCMD_IRE)
@@ -120,6 +129,9 @@ static void gcmd_write(struct iommu_vtd_unit *u, uint32_t val)
 			g ^= (uint32_t)IOMMU_VTD_GSTS_CFIS;
 	}
 	u->gsts = g;
+	/* The translation fast path assumes TES: any GCMD write makes it
+	 * start again from a context-cache lookup. */
+	vtd_hot_clear(u);
 }
 
 /* ------------------------------------------------------------------ */

@@ -99,6 +99,15 @@ static unsigned ctx_fetch(struct iommu_vtd_unit *u, uint16_t sid,
 	out->tt = (uint8_t)tt;
 	out->levels = (uint8_t)(aw + 2);
 	out->agaw = (uint8_t)(30 + 9 * aw);
+	{
+		/* 3.6: the input address must fit min(MGAW, AGAW of AW). */
+		unsigned width = out->agaw < u->mgaw ? out->agaw : u->mgaw;
+
+		out->aw_mask = width < 64 ? ~((UINT64_C(1) << width) - 1) : 0;
+	}
+	out->iotlb_hash1 = vtd_iotlb_hash_did(out->did, 1);
+	out->res_did = vtd_result_flags(false, false, false, out->did);
+	out->iotlb_key1 = vtd_iotlb_key(0, 1, out->did);
 	out->fpd = lo & IOMMU_VTD_CTX_LO_FPD;
 	out->present = true;
 	out->stamp = 0;
@@ -156,19 +165,60 @@ static unsigned perm_fault(bool write)
 	return write ? IOMMU_VTD_FR_WRITE : IOMMU_VTD_FR_READ;
 }
 
-int iommu_vtd_translate(struct iommu_vtd_unit *u,
-			const struct iommu_vtd_request *req,
-			struct iommu_vtd_result *res)
+/* The permission check and the answer, from an IOTLB entry or a walk. */
+static int translate_finish(struct iommu_vtd_unit *u, const struct vtd_cc_data *c,
+			    const struct iommu_vtd_request *req,
+			    struct iommu_vtd_result *res, uint64_t hpa, unsigned level,
+			    unsigned perms)
+{
+	unsigned need = req->write ? IOMMU_VTD_SL_W : IOMMU_VTD_SL_R;
+	uint64_t psize;
+
+	res->read = perms & IOMMU_VTD_SL_R;
+	res->write = perms & IOMMU_VTD_SL_W;
+	if (!(perms & need))
+		return fault(u, req, res, perm_fault(req->write), c->fpd);
+	psize = UINT64_C(1) << (12u + IOMMU_VTD_SL_LEVEL_BITS * (level - 1));
+	res->page_size = psize;
+	res->host_addr = hpa | (req->addr & (psize - 1));
+	return 0;
+}
+
+/* After an IOTLB miss: the walk, the fill, the answer or the fault
+ * (@res zeroed but for domain_id). */
+static int translate_walked(struct iommu_vtd_unit *u, const struct vtd_cc_data *c,
+			    const struct iommu_vtd_request *req,
+			    struct iommu_vtd_result *res)
+{
+	bool fpd = c->fpd;
+	uint16_t did = c->did;
+	unsigned fr, level = 1, perms = 0;
+	uint64_t hpa = 0;
+
+	fr = sl_walk(u, c, req->addr, &hpa, &level, &perms);
+	if (fr == NOT_PRESENT) {
+		/* CM=1: not-present entries may be cached. */
+		if (u->cm)
+			vtd_iotlb_insert(u, did, req->addr, 1, 0, 0);
+		return fault(u, req, res, perm_fault(req->write), fpd);
+	}
+	if (fr)
+		return fault(u, req, res, fr, fpd);
+	vtd_iotlb_insert(u, did, req->addr, level, hpa, perms);
+	return translate_finish(u, c, req, res, hpa, level, perms);
+}
+
+/* The general path: every case, in the order of 3.4-3.7 and 7.1.3. */
+static __attribute__((noinline)) int translate_slow(struct iommu_vtd_unit *u,
+			  const struct iommu_vtd_request *req,
+			  struct iommu_vtd_result *res)
 {
 	const struct vtd_cc_data *c;
 	struct vtd_cc_data fetched;
 	const struct vtd_iotlb_data *t;
-	unsigned fr, level = 1, perms = 0, need;
-	uint64_t hpa = 0, psize;
-	unsigned width;
+	unsigned fr, level, perms;
+	uint64_t hpa;
 
-	if (!u || !req || !res)
-		return -EINVAL;
 	memset(res, 0, sizeof(*res));
 	if (req->size == 0 || req->size > IOMMU_MEM_PAGE_SIZE ||
 	    req->at > IOMMU_VTD_AT_TRANSLATED ||
@@ -208,41 +258,17 @@ int iommu_vtd_translate(struct iommu_vtd_unit *u,
 		goto identity;
 
 	/* 3.6: the input address must fit min(MGAW, AGAW of AW). */
-	width = c->agaw < u->mgaw ? c->agaw : u->mgaw;
-	if (width < 64 &&
-	    ((req->addr + req->size - 1) >> width) != 0)
+	if ((req->addr + req->size - 1) & c->aw_mask)
 		return fault(u, req, res, IOMMU_VTD_FR_ADDR_BEYOND_AW, c->fpd);
 
-	need = req->write ? IOMMU_VTD_SL_W : IOMMU_VTD_SL_R;
 	t = vtd_iotlb_lookup(u, c->did, req->addr);
-	if (t) {
-		res->iotlb_hit = true;
-		level = t->level;
-		hpa = t->hpa;
-		perms = t->perms;
-	} else {
-		bool fpd = c->fpd;
-		uint16_t did = c->did;
-
-		fr = sl_walk(u, c, req->addr, &hpa, &level, &perms);
-		if (fr == NOT_PRESENT) {
-			/* CM=1: not-present entries may be cached. */
-			if (u->cm)
-				vtd_iotlb_insert(u, did, req->addr, 1, 0, 0);
-			return fault(u, req, res, perm_fault(req->write), fpd);
-		}
-		if (fr)
-			return fault(u, req, res, fr, fpd);
-		vtd_iotlb_insert(u, did, req->addr, level, hpa, perms);
-	}
-	res->read = perms & IOMMU_VTD_SL_R;
-	res->write = perms & IOMMU_VTD_SL_W;
-	if (!(perms & need))
-		return fault(u, req, res, perm_fault(req->write), c->fpd);
-	psize = UINT64_C(1) << (12u + IOMMU_VTD_SL_LEVEL_BITS * (level - 1));
-	res->page_size = psize;
-	res->host_addr = hpa | (req->addr & (psize - 1));
-	return 0;
+	if (!t)
+		return translate_walked(u, c, req, res);
+	res->iotlb_hit = true;
+	level = t->level;
+	hpa = t->hpa;
+	perms = t->perms;
+	return translate_finish(u, c, req, res, hpa, level, perms);
 
 identity:
 	res->passthrough = true;
@@ -250,6 +276,229 @@ identity:
 	res->page_size = IOMMU_MEM_PAGE_SIZE;
 	res->read = res->write = true;
 	return 0;
+}
+
+/*
+ * The second-level walk of the fast path: the same reads and checks as
+ * sl_walk(), over the memory's flat part, with no side effect.  True
+ * when it ends at a well-formed leaf whose permissions allow @need; any
+ * other outcome (a fault to record, a table outside the flat part) is
+ * left to the general path, which walks again and decides.
+ */
+static inline bool sl_walk_fast(const struct iommu_vtd_unit *u,
+				const struct vtd_cc_data *c, uint64_t addr,
+				unsigned need, uint64_t *hpa, unsigned *level_out,
+				unsigned *perms_out)
+{
+	const uint8_t *flat = u->mem->flat;
+	uint64_t flat_size = u->mem->flat_size;
+	uint64_t table = c->slptptr;
+	unsigned level = c->levels;
+	unsigned perms = IOMMU_VTD_SL_R | IOMMU_VTD_SL_W;
+
+	for (;;) {
+		unsigned sh = vtd_level_shift(level);
+		uint64_t slot = table + ((addr >> sh) & (IOMMU_VTD_SL_ENTRIES - 1)) * 8;
+		uint64_t pte;
+
+		if (slot >= flat_size)
+			return false;
+		pte = iommu_ld64(flat + slot);
+		if (!(pte & (IOMMU_VTD_SL_R | IOMMU_VTD_SL_W)))
+			return false;
+		perms &= (unsigned)pte;
+		if (level == 1 || (level <= 3 && (pte & IOMMU_VTD_SL_PS))) {
+			if ((pte & u->sl_rsvd_leaf[level]) || !(perms & need))
+				return false;
+			*hpa = pte & IOMMU_VTD_SL_ADDR & ~((UINT64_C(1) << sh) - 1);
+			*level_out = level;
+			*perms_out = perms & (IOMMU_VTD_SL_R | IOMMU_VTD_SL_W);
+			return true;
+		}
+		if (pte & u->sl_rsvd_dir[level])
+			return false;
+		table = pte & IOMMU_VTD_SL_ADDR;
+		level--;
+	}
+}
+
+/* The flag bytes of a result (vtd_result_flags() in hw_internal.h) in
+ * one store. */
+
+static inline void vtd_result_flags_store(struct iommu_vtd_result *res,
+					  uint64_t flags)
+{
+	memcpy((char *)res + VTD_RES_FLAGS_AT, &flags, sizeof(flags));
+}
+
+static inline void set_result(struct iommu_vtd_result *res, uint64_t addr,
+			      uint64_t hpa, unsigned level, unsigned perms,
+			      bool hit, uint16_t did)
+{
+	unsigned sh = vtd_level_shift(level);
+
+	*res = (struct iommu_vtd_result){
+		.host_addr = hpa | (addr & ((UINT64_C(1) << sh) - 1)),
+		.page_size = UINT64_C(1) << sh,
+		.read = perms & IOMMU_VTD_SL_R,
+		.write = (perms & IOMMU_VTD_SL_W) != 0,
+		.iotlb_hit = hit,
+		.domain_id = did,
+	};
+}
+
+/* An IOTLB hit of the fast path (an entry of @level, 0: read it from
+ * the entry): the access allowed, the LRU moved (which counts the hit),
+ * the result.  (The hot context's own stamp: vtd_hot_writeback().) */
+static inline __attribute__((always_inline)) int
+translate_hit(struct iommu_vtd_unit *u, const struct iommu_vtd_request *req,
+	      struct iommu_vtd_result *res, long i, unsigned way, unsigned level)
+{
+	const struct vtd_iotlb_data *t = &u->iotlb[i];
+	uint64_t tick;
+	unsigned sh;
+
+	/* perms 0 is a not-present entry cached under CM=1. */
+	if (__builtin_expect(!(t->perms & (req->write ? IOMMU_VTD_SL_W : IOMMU_VTD_SL_R)), 0))
+		return translate_slow(u, req, res);
+	/* The one tick not in ticks_slow: a fast hit counted. */
+	tick = ++u->clock;
+	vtd_iotlb_touch(u, i, way, tick);
+	sh = vtd_level_shift(level ? level : t->level);
+	res->host_addr = t->hpa | (req->addr & ((UINT64_C(1) << sh) - 1));
+	res->page_size = UINT64_C(1) << sh;
+	vtd_result_flags_store(res, t->res_flags);
+	return 0;
+}
+
+/*
+ * The fast path when no 4 KiB entry answers: the large page sizes while
+ * the IOTLB holds any, then the walk and the fill (at @p4k, the 4 KiB
+ * position the caller computed, for a 4 KiB leaf); anything else to the
+ * general path.
+ */
+static __attribute__((noinline)) int
+translate_walk(struct iommu_vtd_unit *u, struct vtd_cc_data *c,
+	       const struct iommu_vtd_request *req, struct iommu_vtd_result *res,
+	       struct vtd_iotlb_pos p4k)
+{
+	uint64_t addr = req->addr, hpa;
+	unsigned level, perms, way;
+
+	if (u->iotlb_large[2] | u->iotlb_large[3]) {
+		long i = vtd_iotlb_find_large(u, c->did, addr, &way);
+
+		if (i >= 0)
+			return translate_hit(u, req, res, i, way, 0);
+	}
+	if (!sl_walk_fast(u, c, addr, req->write ? IOMMU_VTD_SL_W : IOMMU_VTD_SL_R,
+			  &hpa, &level, &perms)) {
+		/* A fault, or tables the fast walk does not read: on from
+		 * where the general path would be now (a context-cache hit,
+		 * an IOTLB miss). */
+		memset(res, 0, sizeof(*res));
+		u->st.translations++;
+		u->st.cc_hits++;
+		c->stamp = vtd_tick(u);
+		u->st.iotlb_misses++;
+		res->domain_id = c->did;
+		return translate_walked(u, c, req, res);
+	}
+	/* (The hot context's own stamp: vtd_hot_writeback().) */
+	u->fast_walks[c->levels][level]++;
+	set_result(res, addr, hpa, level, perms, false, c->did);
+	if (level == 1)
+		vtd_iotlb_fill_pos(u, p4k, c->did, c->res_did, 1, hpa, perms);
+	else
+		vtd_iotlb_fill(u, c->did, c->res_did, addr, level, hpa, perms);
+	return 0;
+}
+
+/* The fast path's 4 KiB probe when the inline one cannot decide (not 8
+ * ways a set, or a fingerprint shared by another key). */
+static __attribute__((noinline)) int
+translate_probe(struct iommu_vtd_unit *u, struct vtd_cc_data *c,
+		const struct iommu_vtd_request *req, struct iommu_vtd_result *res)
+{
+	unsigned way;
+	struct vtd_iotlb_pos p = vtd_iotlb_pos(u, req->addr, 1, c->did);
+	long i = vtd_iotlb_probe_pos(u, p, &way);
+
+	if (i >= 0)
+		return translate_hit(u, req, res, i, way, 1);
+	return translate_walk(u, c, req, res, p);
+}
+
+/*
+ * The fast path: a well-formed untranslated request from the source-id
+ * whose context entry was used last (the hot context-cache entry), an
+ * address inside the domain's width, and then either an IOTLB hit or a
+ * clean walk, with the access allowed.  It decides nothing the general
+ * path would decide differently: it touches no state until it knows the
+ * request succeeds, and hands anything else to translate_slow().  The
+ * counters it keeps its own way are folded in by iommu_vtd_get_stats;
+ * LRU stamps move as in the general path.
+ *
+ * The 4 KiB probe is inline here for sets of up to 8 ways (one
+ * fingerprint word); the rest is in the functions above.
+ */
+int iommu_vtd_translate(struct iommu_vtd_unit *u,
+			const struct iommu_vtd_request *req,
+			struct iommu_vtd_result *res)
+{
+	struct vtd_cc_data *c;
+	struct vtd_iotlb_pos p;
+	uint64_t addr, vpn, h, m;
+	uint32_t size;
+
+	/* (Three tests the compiler is kept from merging into flag
+	 * arithmetic: three fused compare-and-branches are cheaper.) */
+	if (__builtin_expect(!u, 0))
+		return -EINVAL;
+	__asm__("" : "+r"(req));
+	if (__builtin_expect(!req, 0))
+		return -EINVAL;
+	__asm__("" : "+r"(res));
+	if (__builtin_expect(!res, 0))
+		return -EINVAL;
+	addr = req->addr;
+	size = req->size;
+	c = u->hot_cc;
+	/* Size 1..4096 bytes not crossing a page is one comparison: the
+	 * offset of the last byte within the page, wrapping for size 0.
+	 * The last byte is then in the page of the first, and the width is
+	 * at least 30 bits: the first byte's address says if it fits. */
+	if (__builtin_expect(req->source_id != u->hot_sid ||
+			     req->at != IOMMU_VTD_AT_UNTRANSLATED ||
+			     (addr & IOMMU_MEM_PAGE_MASK) + (uint64_t)size - 1 >
+				     IOMMU_MEM_PAGE_MASK ||
+			     (addr & c->aw_mask), 0))
+		return translate_slow(u, req, res);
+	/* vtd_iotlb_pos() and vtd_iotlb_probe_pos() for level 1, with the
+	 * context's part of the hash and of the key precomputed.  With other
+	 * than 8 ways a set iotlb_fp_fast is 0: no candidate here, and
+	 * translate_probe() looks. */
+	vpn = addr >> 12;
+	h = vpn ^ c->iotlb_hash1;
+	h ^= h >> 17;
+	p.set = (unsigned)h & u->iotlb_set_mask;
+	p.fp = (h >> u->iotlb_set_bits) & 0xff;
+	p.key = (vpn << 19) | c->iotlb_key1;
+	m = u->iotlb_fp[p.set] ^ (p.fp * VTD_BYTES_01);
+	m = (m - VTD_BYTES_01) & ~m & u->iotlb_fp_fast;
+	if (__builtin_expect(m != 0, 1)) {
+		/* The first candidate (iotlb_fp_fast is not 0: 8 ways a set);
+		 * if it is another key, the full probe decides. */
+		unsigned w = (unsigned)__builtin_ctzll(m) >> 3;
+		long i = (long)(p.set * 8u + w);
+
+		if (__builtin_expect(u->iotlb_tags[i] == p.key, 1))
+			return translate_hit(u, req, res, i, w, 1);
+		return translate_probe(u, c, req, res);
+	}
+	if (__builtin_expect(!u->iotlb_fp_fast, 0))
+		return translate_probe(u, c, req, res);
+	return translate_walk(u, c, req, res, p);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Modelled physical memory (include/iommu/hw.h): sparse pages allocated on
- * first write, zero reads of untouched pages, bounds at the size.
+ * first write, zero reads of untouched pages, bounds at the size, direct
+ * page pointers.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -157,6 +158,75 @@ static void test_huge_sparse_and_independent(void **state)
 	iommu_mem_destroy(b);
 }
 
+
+/* Direct page access: the pointer is the page's bytes, in the memory's
+ * little-endian layout, both ways; the page counts as allocated once;
+ * the pointer is stable; nothing beyond the size. */
+static void test_page_ptr(void **state)
+{
+	struct iommu_mem *m;
+	uint8_t *p, *q;
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(iommu_mem_create(UINT64_C(1) << 30, &m), 0);
+	assert_null(iommu_mem_page_ptr(m, UINT64_C(1) << 30));
+	assert_null(iommu_mem_page_ptr(NULL, 0));
+	assert_int_equal(iommu_mem_write64(m, 0x5008, 0x1122334455667788ull), 0);
+	p = iommu_mem_page_ptr(m, 0x5abc);
+	assert_non_null(p);
+	assert_int_equal(iommu_mem_pages_allocated(m), 1);
+	assert_int_equal(p[8], 0x88);
+	assert_int_equal(p[15], 0x11);
+	p[0x100] = 0xab;
+	assert_int_equal(iommu_mem_read64(m, 0x5100, &v), 0);
+	assert_int_equal(v, 0xab);
+	/* a page never written: zero, allocated now */
+	q = iommu_mem_page_ptr(m, 0x3fff0000);
+	assert_non_null(q);
+	for (unsigned i = 0; i < 4096; i++)
+		assert_int_equal(q[i], 0);
+	assert_int_equal(iommu_mem_pages_allocated(m), 2);
+	assert_ptr_equal(iommu_mem_page_ptr(m, 0x5000), p);
+	assert_int_equal(iommu_mem_pages_allocated(m), 2);
+	/* a zero fill over it is a write to an allocated page */
+	q[7] = 9;
+	assert_int_equal(iommu_mem_fill(m, 0x3fff0000, 0, 4096), 0);
+	assert_int_equal(q[7], 0);
+	iommu_mem_destroy(m);
+}
+
+/* A memory larger than the part kept as one host mapping (256 GiB): an
+ * access across that boundary, page pointers on both sides, the counts. */
+static void test_beyond_flat_part(void **state)
+{
+	const uint64_t edge = UINT64_C(256) << 30;
+	struct iommu_mem *m;
+	uint8_t in[64], out[64];
+	uint8_t *lo, *hi;
+
+	(void)state;
+	assert_int_equal(iommu_mem_create(UINT64_C(512) << 30, &m), 0);
+	for (unsigned i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(3 * i + 1);
+	assert_int_equal(iommu_mem_write(m, edge - 32, in, sizeof(in)), 0);
+	assert_int_equal(iommu_mem_pages_allocated(m), 2);
+	assert_int_equal(iommu_mem_read(m, edge - 32, out, sizeof(out)), 0);
+	assert_memory_equal(in, out, sizeof(in));
+	lo = iommu_mem_page_ptr(m, edge - 1);
+	hi = iommu_mem_page_ptr(m, edge);
+	assert_non_null(lo);
+	assert_non_null(hi);
+	assert_memory_equal(lo + 4096 - 32, in, 32);
+	assert_memory_equal(hi, in + 32, 32);
+	assert_int_equal(iommu_mem_pages_allocated(m), 2);
+	assert_non_null(iommu_mem_page_ptr(m, (UINT64_C(512) << 30) - 1));
+	assert_int_equal(iommu_mem_pages_allocated(m), 3);
+	assert_int_equal(iommu_mem_fill(m, edge + 4096, 0, 4096), 0);
+	assert_int_equal(iommu_mem_pages_allocated(m), 3);
+	iommu_mem_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +236,8 @@ int main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_huge_sparse_and_independent),
+		cmocka_unit_test(test_page_ptr),
+		cmocka_unit_test(test_beyond_flat_part),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

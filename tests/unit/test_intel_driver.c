@@ -678,6 +678,117 @@ static void test_walk(void **state)
 	fx_fini(&f);
 }
 
+
+/*
+ * The leaf path the driver takes for runs of pages and for single pages:
+ * the entries it stores are in the specification's second-level format
+ * (9.8: ADDR | R | W, little-endian in memory) where the walk reads them;
+ * single pages going in and out of an existing leaf table, the last one
+ * taking the emptied tables with it; a strict single-page unmap flushing
+ * that page (intel_iommu_tlb_sync(), IH since no table was freed).
+ */
+static void test_single_pages_and_runs(void **state)
+{
+	struct iommu_intel_walk_step st[IOMMU_INTEL_WALK_MAX];
+	struct iommu_intel_domain *d;
+	struct iommu_intel_stats s0, s1;
+	struct fx f;
+	uint64_t un, v;
+	size_t n;
+
+	(void)state;
+	fx_init(&f, CAP_DEFAULT, ECAP_DEFAULT, true, true);
+	assert_int_equal(iommu_intel_domain_alloc(f.drv, IOMMU_DOMAIN_DMA, 0, &d), 0);
+	assert_int_equal(iommu_intel_attach(d, 0x0008), 0);
+	/* 300 pages one call each: the first allocates the tables */
+	for (unsigned i = 0; i < 300; i++)
+		assert_int_equal(iommu_intel_map(d, 0x200000 + i * K4, 0x7000000 + i * K4, K4,
+						 i % 3 == 2 ? IOMMU_PROT_READ : 3), 0);
+	assert_int_equal(iommu_intel_domain_table_pages(d), 3);
+	for (unsigned i = 0; i < 300; i += 37) {
+		assert_int_equal(iommu_intel_walk(f.drv, 0x0008, 0x200000 + i * K4, st, &n), 0);
+		assert_int_equal(n, 5);
+		assert_int_equal(iommu_mem_read64(f.mem, st[4].addr, &v), 0);
+		/* bits 1:0 W, R; bits 51:12 the page */
+		assert_int_equal(v, (0x7000000 + i * K4) | (i % 3 == 2 ? 1 : 3));
+		expect_host(&f, 0x0008, 0x200000 + i * K4 + 8, 0x7000000 + i * K4 + 8);
+		if (i % 3 == 2)
+			expect_fault(&f, 0x0008, 0x200000 + i * K4, true, 0x05);
+	}
+	/* one more on a page that is mapped: nothing changes */
+	assert_int_equal(iommu_intel_map(d, 0x200000 + 7 * K4, 0x9000000, K4, 3), -EBUSY);
+	expect_phys(d, 0x200000 + 7 * K4, 0x7000000 + 7 * K4, K4);
+	/* a run of 212 pages to the end of that leaf table, in one call */
+	assert_int_equal(iommu_intel_map(d, 0x200000 + 300 * K4, 0x7000000 + 300 * K4,
+					 212 * K4, 3), 0);
+	expect_phys(d, 0x200000 + 511 * K4 + 5, 0x7000000 + 511 * K4 + 5, K4);
+	assert_int_equal(iommu_intel_domain_table_pages(d), 3);
+
+	/* strict single-page unmap: that page faults at once */
+	iommu_intel_get_stats(f.drv, &s0);
+	expect_host(&f, 0x0008, 0x200000 + 5 * K4, 0x7000000 + 5 * K4);
+	assert_int_equal(iommu_intel_unmap(d, 0x200000 + 5 * K4, K4, &un), 0);
+	assert_int_equal(un, K4);
+	expect_fault(&f, 0x0008, 0x200000 + 5 * K4, false, 0x06);
+	expect_host(&f, 0x0008, 0x200000 + 6 * K4, 0x7000000 + 6 * K4);
+	iommu_intel_get_stats(f.drv, &s1);
+	assert_int_equal(s1.iotlb_page, s0.iotlb_page + 1);
+	assert_int_equal(reg(&f, R_IVA, 8), (0x200000 + 5 * K4) | B(6)); /* AM 0, IH */
+	/* unmapping it again: nothing, no flush */
+	assert_int_equal(iommu_intel_unmap(d, 0x200000 + 5 * K4, K4, &un), 0);
+	assert_int_equal(un, 0);
+	iommu_intel_get_stats(f.drv, &s0);
+	assert_int_equal(s0.iotlb_page, s1.iotlb_page);
+	/* every other page one by one: the last takes the two tables */
+	for (unsigned i = 0; i < 512; i++) {
+		if (i == 5)
+			continue;
+		assert_int_equal(iommu_intel_unmap(d, 0x200000 + i * K4, K4, &un), 0);
+		assert_int_equal(un, K4);
+		assert_int_equal(iommu_intel_domain_table_pages(d), i == 511 ? 1 : 3);
+	}
+	expect_fault(&f, 0x0008, 0x200000 + 511 * K4, false, 0x06);
+	fx_fini(&f);
+}
+
+/*
+ * Tables someone else wrote over: a directory entry of the domain made
+ * to point outside the driver's table region.  map and unmap end in
+ * -EFAULT instead of following it; the rest of the domain still works.
+ */
+static void test_foreign_table_pointer(void **state)
+{
+	struct iommu_intel_walk_step st[IOMMU_INTEL_WALK_MAX];
+	struct iommu_intel_domain *d;
+	struct fx f;
+	uint64_t un, pde;
+	size_t n;
+
+	(void)state;
+	fx_init(&f, CAP_DEFAULT, ECAP_DEFAULT, false, true);
+	assert_int_equal(iommu_intel_domain_alloc(f.drv, IOMMU_DOMAIN_DMA, 0, &d), 0);
+	assert_int_equal(iommu_intel_attach(d, 0x0008), 0);
+	assert_int_equal(iommu_intel_map(d, 0x200000, 0x7000000, 4 * K4, 3), 0);
+	assert_int_equal(iommu_intel_map(d, G1, 0x8000000, K4, 3), 0);
+	assert_int_equal(iommu_intel_walk(f.drv, 0x0008, 0x200000, st, &n), 0);
+	assert_int_equal(n, 5);
+	/* the PDE (level 2) now names a page at 1 MiB, outside the region
+	 * at 4 GiB and beyond anything the driver allocated */
+	pde = st[3].addr;
+	assert_int_equal(iommu_mem_write64(f.mem, pde, 0x100000 | 3), 0);
+	assert_int_equal(iommu_intel_map(d, 0x200000 + 8 * K4, 0, K4, 3), -EFAULT);
+	assert_int_equal(iommu_intel_map(d, 0x200000 + 8 * K4, 0, 2 * K4, 3), -EFAULT);
+	assert_int_equal(iommu_intel_unmap(d, 0x200000, K4, &un), -EFAULT);
+	assert_int_equal(un, 0);
+	assert_int_equal(iommu_intel_unmap(d, 0x200000, 4 * K4, &un), -EFAULT);
+	/* the other GiB is untouched */
+	expect_phys(d, G1 + 4, 0x8000000 + 4, K4);
+	assert_int_equal(iommu_intel_map(d, G1 + K4, 0x8001000, K4, 3), 0);
+	assert_int_equal(iommu_intel_unmap(d, G1, 2 * K4, &un), 0);
+	assert_int_equal(un, 2 * K4);
+	fx_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -694,6 +805,8 @@ int main(void)
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_blocked),
 		cmocka_unit_test(test_walk),
+		cmocka_unit_test(test_single_pages_and_runs),
+		cmocka_unit_test(test_foreign_table_pointer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -293,6 +293,108 @@ static void test_cache_geometry_config(void **state)
 	iommu_mem_destroy(m);
 }
 
+
+/*
+ * One set of 3, 8, 16 or 64 ways (ways need not come in eights): the
+ * set holds exactly its ways' worth of pages, each answering from the
+ * IOTLB once filled, and the next page evicts the least recently used.
+ * The result of a hit is the result of the walk that filled it, with
+ * iotlb_hit set.  The counters add up: every translation a context-cache
+ * hit or miss, every IOTLB lookup a hit or miss.
+ */
+static void test_ways_and_counters(void **state)
+{
+	static const unsigned ways[] = { 3, 8, 16, 64 };
+
+	(void)state;
+	for (unsigned k = 0; k < sizeof(ways) / sizeof(ways[0]); k++) {
+		struct fx_opts o = { .sets = 1, .ways = ways[k] };
+		struct iommu_vtd_result a, b;
+		struct iommu_vtd_stats st;
+		unsigned n = ways[k];
+		uint64_t top;
+		struct fx f;
+
+		fx_open_opts(&f, &o);
+		fx_enable(&f);
+		top = setup_dev(&f, 0x0010, 7, 1);
+		for (unsigned p = 0; p <= n; p++)
+			map(&f, top, 3, 0x100000 + p * 0x1000, 0x900000 + p * 0x2000, 1,
+			    p % 2 ? 1 : 3);
+		for (unsigned p = 0; p < n; p++) {
+			assert_int_equal(xlate(&f, 0x0010, 0x100000 + p * 0x1000 + 0x18, false, &a), 0);
+			assert_false(a.iotlb_hit);
+			assert_int_equal(xlate(&f, 0x0010, 0x100000 + p * 0x1000 + 0x18, false, &b), 0);
+			assert_true(b.iotlb_hit);
+			b.iotlb_hit = false;
+			assert_memory_equal(&a, &b, sizeof(a));
+			assert_int_equal(a.host_addr, 0x900000 + p * 0x2000 + 0x18);
+			assert_int_equal(a.page_size, 0x1000);
+			assert_int_equal(a.domain_id, 7);
+			assert_true(a.read);
+			assert_int_equal(a.write, p % 2 == 0);
+			/* a write to a read-only page: the cached entry says no */
+			if (p % 2)
+				expect_fault(&f, 0x0010, 0x100000 + p * 0x1000, true, 0x05);
+		}
+		st = stats(&f);
+		assert_int_equal(st.iotlb_fills, n);
+		assert_int_equal(st.iotlb_evictions, 0);
+		/* page 0 used again: page 1 is now the least recently used */
+		expect_ok(&f, 0x0010, 0x100000, false, 0x900000);
+		expect_ok(&f, 0x0010, 0x100000 + n * 0x1000, false, 0x900000 + n * 0x2000);
+		st = stats(&f);
+		assert_int_equal(st.iotlb_evictions, 1);
+		assert_int_equal(xlate(&f, 0x0010, 0x100000, false, &a), 0);
+		assert_true(a.iotlb_hit);
+		assert_int_equal(xlate(&f, 0x0010, 0x100000 + 0x1000, false, &a), 0);
+		assert_false(a.iotlb_hit);
+		st = stats(&f);
+		assert_int_equal(st.translations, st.cc_hits + st.cc_misses);
+		assert_int_equal(st.cc_misses, 1);
+		assert_int_equal(st.iotlb_hits + st.iotlb_misses, st.translations);
+		assert_int_equal(st.iotlb_misses, st.walks);
+		assert_int_equal(st.walk_reads, 2 + 3 * st.walks);
+		assert_int_equal(iommu_vtd_iotlb_count(f.u), n);
+		fx_close(&f);
+	}
+}
+
+/*
+ * Two devices in turn, each through its own context entry and domain:
+ * every request finds its own context, cached; a context entry changed
+ * in memory keeps its cached value until a device-selective
+ * context-cache invalidation (6.5.1), then the new one is used.
+ */
+static void test_devices_in_turn(void **state)
+{
+	struct fx f;
+	uint64_t t1, t2, t3;
+
+	(void)state;
+	fx_open(&f, 0, 0);
+	fx_enable(&f);
+	t1 = setup_dev(&f, 0x0010, 1, 1);
+	t2 = setup_dev(&f, 0x0018, 2, 1);
+	t3 = page(&f);
+	map(&f, t1, 3, 0x5000, 0x15000, 1, 3);
+	map(&f, t2, 3, 0x5000, 0x25000, 1, 3);
+	map(&f, t3, 3, 0x5000, 0x35000, 1, 3);
+	for (unsigned i = 0; i < 6; i++) {
+		expect_ok(&f, 0x0010, 0x5008, i & 1, 0x15008);
+		expect_ok(&f, 0x0018, 0x5008, i & 1, 0x25008);
+	}
+	assert_int_equal(stats(&f).cc_misses, 2);
+	set_ctx(&f, 0x0018, ctx_lo(t3, 0, false), ctx_hi(1, 3));
+	expect_ok(&f, 0x0018, 0x5008, false, 0x25008);
+	expect_ok(&f, 0x0010, 0x5008, false, 0x15008);
+	cc_flush(&f, 3, 2, 0x0018, 0);
+	expect_ok(&f, 0x0018, 0x5008, false, 0x35008);
+	expect_ok(&f, 0x0010, 0x5008, false, 0x15008);
+	expect_ok(&f, 0x0018, 0x5008, false, 0x35008);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +406,8 @@ int main(void)
 		cmocka_unit_test(test_lru_replacement),
 		cmocka_unit_test(test_caching_mode),
 		cmocka_unit_test(test_cache_geometry_config),
+		cmocka_unit_test(test_ways_and_counters),
+		cmocka_unit_test(test_devices_in_turn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

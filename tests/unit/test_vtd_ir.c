@@ -315,6 +315,68 @@ static void test_iec_stale_until_invalidated(void **state)
 	fx_close(&f);
 }
 
+
+/*
+ * A hit in the interrupt entry cache answers exactly what the fill did
+ * (5.1.4: the cached IRTE is the one checked), whatever the fields; the
+ * source-id check still runs on every request (9.10 SVT 01b with SQ,
+ * 10b bus range), a rejected requester leaving the entry cached.  The
+ * model reads a cached IRTE in the mode of the IRTA latched last (EIME);
+ * software invalidates the IEC after SIRTP anyway (10.4.4).
+ */
+static void test_iec_hit_answers_as_fill(void **state)
+{
+	static const struct { uint16_t good, bad; } e[] = {
+		{ 0x0010, 0 },                     /* SVT 00b */
+		{ 0x0220, 0x0221 },                /* SVT 01b, SQ 0: exact */
+		{ 0x0225, 0x0229 },                /* SVT 01b, SQ 3: 15:3 */
+		{ 0x0500, 0x0700 },                /* SVT 10b: buses 4..6 */
+	};
+	struct iommu_vtd_irq a, b;
+	struct fx f;
+	struct ir ir;
+	uint64_t lo[4], hi[4];
+
+	(void)state;
+	lo[0] = irte_lo(0x31, 0x0100, 0, false, false, false);
+	hi[0] = irte_hi(0, 0, 0);
+	lo[1] = irte_lo(0x42, 0x0a00, 1, true, true, false);
+	hi[1] = irte_hi(0x0220, 0, 1);
+	lo[2] = irte_lo(0x53, 0xff00, 4, false, true, true);
+	hi[2] = irte_hi(0x0220, 3, 1);
+	lo[3] = irte_lo(0x64, 0x0200, 7, true, false, true);
+	hi[3] = irte_hi(0x0406, 0, 2);
+	fx_open(&f, CAP_DEFAULT, ECAP_DEFAULT | B(4));
+	ir_open(&f, &ir, 7, false, 0);
+	for (unsigned k = 0; k < 4; k++) {
+		unsigned idx = 3 + 17 * k;
+
+		ir_set(&ir, idx, lo[k], hi[k]);
+		assert_int_equal(irq(&f, e[k].good, msi_remap(idx, false), 0, &a), 0);
+		assert_false(a.iec_hit);
+		assert_int_equal(irq(&f, e[k].good, msi_remap(idx, false), 0, &b), 0);
+		assert_true(b.iec_hit);
+		b.iec_hit = false;
+		assert_memory_equal(&a, &b, sizeof(a));
+		assert_int_equal(a.index, idx);
+		assert_int_equal(a.vector, (lo[k] >> 16) & 0xff);
+		assert_int_equal(a.dest_id, (lo[k] >> 40) & 0xff);   /* xAPIC */
+		assert_int_equal(a.delivery_mode, (lo[k] >> 5) & 7);
+		if (e[k].bad) {
+			expect_ir_fault(&f, e[k].bad, msi_remap(idx, false), 0, 0x26, idx);
+			assert_int_equal(irq(&f, e[k].good, msi_remap(idx, false), 0, &b), 0);
+			assert_true(b.iec_hit);
+		}
+	}
+	/* x2APIC mode latched (EIME): the cached entries give DST[31:0]. */
+	wr(&f, R_IRTA, 8, ir.table | B(11) | 7);
+	gcmd(&f, G_SIRTP, true);
+	assert_int_equal(irq(&f, 0x0010, msi_remap(3, false), 0, &b), 0);
+	assert_true(b.iec_hit);
+	assert_int_equal(b.dest_id, 0x0100);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_source_id_verification),
 		cmocka_unit_test(test_fpd),
 		cmocka_unit_test(test_iec_stale_until_invalidated),
+		cmocka_unit_test(test_iec_hit_answers_as_fill),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
