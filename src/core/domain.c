@@ -76,6 +76,7 @@ struct iommu_domain {
 	bool amd;                       /* software page table */
 	bool si;                        /* Intel identity as a 1:1 page table */
 	bool superpages;                /* Intel: a map was big enough for one */
+	bool maps_page0;                /* a map included physical page 0 */
 	struct iommu_intel_domain *intel;
 	struct sw_pgtable *sw;
 	struct iommu_domain_geometry geo;
@@ -1292,6 +1293,10 @@ static int map_locked(struct iommu_domain *d, uint64_t iova, uint64_t paddr, uin
 	if (!ret) {
 		d->st.maps++;
 		d->st.bytes_mapped += size;
+		/* a leaf mapping page 0 looks to iova_to_phys like a hole
+		 * (core_unmap_checked must then look before it unmaps) */
+		if (!paddr)
+			d->maps_page0 = true;
 	}
 	return ret;
 }
@@ -1409,6 +1414,88 @@ uint64_t iommu_unmap(struct iommu_domain *d, uint64_t iova, uint64_t size)
 		return 0;
 	pthread_mutex_lock(d->lk);
 	n = unmap_locked(d, iova, size);
+	pthread_mutex_unlock(d->lk);
+	return n;
+}
+
+/*
+ * iommu_iova_to_phys(@addr), then iommu_unmap(@iova, @size) when it found
+ * something, under one acquisition of the lock (internal.h).  Why the
+ * one-walk paths answer as the two steps do:
+ *
+ *  - AMD: sw_unmap_page_phys() reads @addr's physical address from the
+ *    leaf sw_lookup() would find (the page holding @iova holds @addr), and
+ *    removes that page only when it is not 0.  For one smallest page the
+ *    removal is amd_unmap_locked()'s whole work (it removes the page
+ *    holding @iova, at least @size bytes).  For more, a page starting at
+ *    @iova is the first that amd_unmap_locked() removes, and it continues
+ *    page after page from its end: the rest of the range is
+ *    amd_unmap_locked() from there.  A page starting before @iova (never
+ *    one dma-iommu mapped) takes the general path.
+ *  - Intel, one smallest page, no superpage ever mapped in the domain
+ *    (d->superpages: every leaf is a 4 KiB entry at level 1), no mapping
+ *    of physical page 0 (d->maps_page0): intel_unmap_locked() would make
+ *    exactly this driver call (one chunk of @size inside the width) and
+ *    return @size.  The driver clears the entry when it is present and
+ *    reports it in @cleared; a present entry maps a page other than 0, so
+ *    iova_to_phys(@addr) is not 0 exactly when @cleared is not 0.  When it
+ *    is 0, nothing was there and the driver changed nothing, unless it met
+ *    a directory entry pointing outside its tables (memory written behind
+ *    its back: an error, nothing cleared); then the two steps decide.
+ */
+uint64_t core_unmap_checked(struct iommu_domain *d, uint64_t addr, uint64_t iova, uint64_t size,
+			    bool *mapped, enum iommu_domain_type *type)
+{
+	uint64_t min, n = 0, phys;
+
+	*mapped = false;
+	if (type)
+		*type = IOMMU_DOMAIN_NONE;
+	if (!d)
+		return 0;
+	pthread_mutex_lock(d->lk);
+	if (type)
+		*type = d->type;
+	min = d->geo.pgsize_bitmap & -d->geo.pgsize_bitmap;
+	if (!type_paging(d->type) || d->si || !size || ((iova | size) & (min - 1)) ||
+	    addr - iova >= min)
+		goto two_steps;
+	if (d->amd) {
+		uint64_t got = sw_unmap_page_phys(d->sw, iova, addr, size > min, &phys);
+
+		*mapped = phys != 0;
+		if (!phys)
+			goto out;
+		if (!got)
+			goto unmap;     /* a page starting before @iova */
+		n = got;
+		if (got < size && iova + got > iova)
+			n += amd_unmap_locked(d, iova + got, size - got);
+		goto count;
+	}
+	if (size == min && !d->superpages && !d->maps_page0 && iova <= domain_limit(d)) {
+		uint64_t cleared = 0;
+		int ret = iommu_intel_unmap(d->intel, iova, size, &cleared);
+
+		if (cleared) {
+			*mapped = true;
+			n = size;
+			goto count;
+		}
+		if (!ret)
+			goto out;
+	}
+two_steps:
+	*mapped = iova_to_phys_locked(d, addr) != 0;
+	if (!*mapped)
+		goto out;
+unmap:
+	n = unmap_locked(d, iova, size);
+	goto out;
+count:
+	d->st.unmaps++;
+	d->st.bytes_unmapped += n;
+out:
 	pthread_mutex_unlock(d->lk);
 	return n;
 }

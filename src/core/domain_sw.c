@@ -285,3 +285,34 @@ uint64_t sw_unmap_page(struct sw_pgtable *t, uint64_t iova)
 	}
 	return 0;
 }
+
+uint64_t sw_unmap_page_phys(struct sw_pgtable *t, uint64_t iova, uint64_t addr, bool at_iova,
+			    uint64_t *phys)
+{
+	struct sw_node *n;
+
+	*phys = 0;
+	if (!t || (iova ^ addr) >> SW_PAGE_SHIFT)
+		return 0;
+	n = t->top;
+	for (unsigned l = SW_LEVELS; l >= 1; l--) {
+		unsigned idx = lvl_index(iova, l), order;
+		uint64_t e = n->e[idx], mask;
+
+		if (!e)
+			return 0;
+		if (is_table(e)) {
+			n = child(e);
+			continue;
+		}
+		/* fetch_pte's answer, as sw_lookup gives it to iova_to_phys */
+		order = e_order(e);
+		mask = order >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << order) - 1;
+		*phys = (e & SW_E_ADDR & ~mask) + (addr & mask);
+		if (!*phys || (at_iova && (iova & mask)))
+			return 0;
+		clear_leaf(n, idx);
+		return UINT64_C(1) << order;
+	}
+	return 0;
+}

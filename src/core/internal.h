@@ -61,6 +61,38 @@ int core_resv_insert(struct iommu_resv_region **list, size_t *n, struct iommu_re
 void core_runtime_release(struct iommu_system *s);
 
 /*
+ * For the DMA layer (src/dma/dma.c): what iommu_dma_unmap_page() does
+ * with the domain, its
+ *
+ *     phys = iommu_iova_to_phys(d, addr);  if (!phys) WARN, return;
+ *     unmapped = iommu_unmap(d, iova, size);
+ *
+ * in one acquisition of the domain's lock, without the second walk where
+ * the table can answer both questions in one:
+ *
+ *  - AMD: the walk that finds the leaf holding @iova reads its physical
+ *    address, and clears it only when iova_to_phys(@addr) would not be 0;
+ *  - Intel, one smallest page (what a dma_map_single of up to 4 KiB is)
+ *    in a domain with no superpage and no mapping of physical page 0: the
+ *    driver's unmap of that page clears it exactly when its entry is
+ *    present, and a present entry there maps a page other than 0, so
+ *    iova_to_phys(@addr) is not 0 exactly when something was cleared;
+ *  - anything else: the two steps, under the one lock.
+ *
+ * @addr lies in the first page of [@iova, @iova + @size).  Returns what
+ * iommu_unmap() would have returned, 0 when the check failed (nothing
+ * changed then); *@mapped: whether iova_to_phys(@addr) was not 0.  With
+ * the lock held across both steps no other thread's map or unmap comes
+ * between them (the kernel takes no lock there: a driver racing its own
+ * unmaps is a driver bug).  *@type (may be NULL): the domain's type as
+ * the unmap saw it: DMA_FQ, the IOTLB was left to iommu_flush_iotlb_all
+ * (a DMA domain upgraded in place may have become one since the caller
+ * last looked).
+ */
+uint64_t core_unmap_checked(struct iommu_domain *d, uint64_t addr, uint64_t iova, uint64_t size,
+			    bool *mapped, enum iommu_domain_type *type);
+
+/*
  * domain_sw.c: a software I/O page table for IOMMUs without a hardware
  * model (AMD-Vi), in the shape of AMD's v1 format: six levels of 512
  * entries; a page of 2^order bytes (12 <= order <= 63) is one entry at
@@ -86,6 +118,16 @@ int sw_map_page(struct sw_pgtable *t, uint64_t iova, uint64_t paddr, unsigned or
 int sw_lookup(const struct sw_pgtable *t, uint64_t iova, struct sw_leaf *out);
 /* Remove the page holding @iova (every replica): its size, 0 when none. */
 uint64_t sw_unmap_page(struct sw_pgtable *t, uint64_t iova);
+/*
+ * One walk for iommu_iova_to_phys(@addr) and the removal of the page
+ * holding @iova, @addr in the same 4 KiB page as @iova (else nothing is
+ * done: 0, *@phys 0): *@phys is @addr's physical address in that page,
+ * 0 when nothing is mapped there.  The page is removed when *@phys is not
+ * 0 and, with @at_iova, only when it starts at @iova: its size, else 0
+ * (nothing changed).
+ */
+uint64_t sw_unmap_page_phys(struct sw_pgtable *t, uint64_t iova, uint64_t addr, bool at_iova,
+			    uint64_t *phys);
 /* Table nodes held now (the top one included). */
 uint64_t sw_pgtable_nodes(const struct sw_pgtable *t);
 

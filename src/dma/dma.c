@@ -22,11 +22,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/internal.h"
 #include "dma/dma_internal.h"
 #include "iommu/hw.h"
 #include "util/strv.h"
@@ -55,22 +57,25 @@ struct dbg_bucket {
 	struct dbg_entry *head;
 } __attribute__((aligned(DMA_CACHELINE)));
 
+/* One cache line (allocated on one): what a map or an unmap reads. */
 struct iommu_dma_device {
 	struct iommu_dma *dma;
-	struct iommu_device_info *info;
-	const struct iommu_pci_dev *pdev;
+	_Atomic(struct dma_cookie *) cookie; /* cache: the default domain's */
 	struct iommu_group_info *group;     /* NULL: no IOMMU */
 	_Atomic uint64_t dma_mask, coherent_mask;
 	_Atomic bool pci_32bit_workaround;
-	_Atomic(struct dma_cookie *) cookie; /* cache: the default domain's */
+	const struct iommu_pci_dev *pdev;
+	struct iommu_device_info *info;
 };
 
 struct iommu_dma {
+	/* Read by every map and unmap: the first cache line. */
 	struct iommu_system *s;
+	struct dbg_bucket *dbg;             /* dma-debug; NULL when off */
+	uint64_t mem_size;
 	struct iommu_dma_config cfg;
 	struct iommu_dma_window *windows;
 	struct iommu_mem *mem;
-	uint64_t mem_size;
 
 	pthread_mutex_t lock;               /* cookie and device creation */
 	_Atomic(struct dma_cookie *) cookies;
@@ -88,7 +93,6 @@ struct iommu_dma {
 	uint64_t pool_base, pool_pages;
 	uint8_t *pool_map;                  /* per page: 0 free, 1 + order block head, 0xff inside */
 
-	struct dbg_bucket *dbg;
 	struct dma_pcpu_stats pcpu[IOMMU_IOVA_MAX_CPUS];
 };
 
@@ -178,6 +182,17 @@ char **iommu_dma_take_log(struct iommu_dma *dma, size_t *n)
 	return v;
 }
 
+_Static_assert(sizeof(struct iommu_dma_device) <= DMA_CACHELINE, "a device is one line");
+_Static_assert(sizeof(struct dma_cookie) <= DMA_CACHELINE, "a cookie is one line");
+_Static_assert(offsetof(struct iommu_dma, cfg.inv_wait_spin) < DMA_CACHELINE,
+	       "what the hot paths read of the context is in its first line");
+
+/* aligned_alloc wants a multiple of the alignment. */
+static size_t line_round(size_t n)
+{
+	return (n + DMA_CACHELINE - 1) & ~(size_t)(DMA_CACHELINE - 1);
+}
+
 static struct dma_pcpu_stats *pcpu(struct iommu_dma *dma, unsigned cpu)
 {
 	return &dma->pcpu[cpu % IOMMU_IOVA_MAX_CPUS];
@@ -243,13 +258,14 @@ static int cookie_reserve(struct dma_cookie *c, uint64_t start, uint64_t end)
 static int cookie_create(struct iommu_dma *dma, struct iommu_dma_device *dev,
 			 struct iommu_domain *d, struct dma_cookie **out, struct iommu_error *err)
 {
-	struct dma_cookie *c = calloc(1, sizeof(*c));
+	struct dma_cookie *c = aligned_alloc(DMA_CACHELINE, line_round(sizeof(*c)));
 	struct iommu_domain_geometry geo;
 	uint64_t base_pfn;
 	int ret;
 
 	if (!c)
 		return iommu_error_set(err, -ENOMEM, "out of memory");
+	memset(c, 0, sizeof(*c));
 	c->dma = dma;
 	c->domain = d;
 	iommu_domain_get_geometry(d, &geo);
@@ -301,6 +317,27 @@ static void cookie_enable_fq(struct dma_cookie *c)
 	/* iommu_dma_init_domain: when the queue cannot be had, strict. */
 	if (dma_fq_create(c, &fq) == 0)
 		atomic_store_explicit(&c->fq, fq, memory_order_release);
+}
+
+/*
+ * An unmap found the domain DMA-FQ while this cookie has no flush queue
+ * yet: the group's type was written DMA -> DMA-FQ (in place) since the
+ * caller looked, and the unmap already left the IOTLB to a flush.  The
+ * queue comes up now (what the next dev_resolve() would do) and takes the
+ * IOVA; if it cannot be had, the IOTLB is flushed here, so that the strict
+ * free that follows is safe.
+ */
+static __attribute__((noinline, cold)) struct dma_fq *cookie_fq_late(struct dma_cookie *c)
+{
+	struct dma_fq *fq;
+
+	pthread_mutex_lock(&c->dma->lock);
+	cookie_enable_fq(c);
+	pthread_mutex_unlock(&c->dma->lock);
+	fq = atomic_load_explicit(&c->fq, memory_order_acquire);
+	if (!fq)
+		iommu_flush_iotlb_all(c->domain);
+	return fq;
 }
 
 static void cookie_destroy(struct dma_cookie *c)
@@ -705,11 +742,12 @@ int iommu_dma_device_get(struct iommu_dma *dma, const struct iommu_pci_dev *pdev
 	pthread_mutex_lock(&dma->lock);
 	dev = atomic_load_explicit(&dma->devs[i], memory_order_relaxed);
 	if (!dev) {
-		dev = calloc(1, sizeof(*dev));
+		dev = aligned_alloc(DMA_CACHELINE, line_round(sizeof(*dev)));
 		if (!dev) {
 			pthread_mutex_unlock(&dma->lock);
 			return -ENOMEM;
 		}
+		memset(dev, 0, sizeof(*dev));
 		dev->dma = dma;
 		dev->info = di;
 		dev->pdev = di->pdev;
@@ -847,18 +885,22 @@ static int cookie_unmap(struct dma_cookie *c, struct iommu_dma_device *dev, unsi
 {
 	uint64_t off = addr & c->granule_mask;
 	uint64_t base = addr - off, asize, unmapped;
+	enum iommu_domain_type type;
 	struct dma_fq *fq;
+	bool mapped;
 
 	if (size > UINT64_MAX - off - c->granule_mask)
 		return iommu_error_set(err, -EINVAL, "%s: size 0x%" PRIx64 " overflows",
 				       dev->pdev->name, size);
 	asize = (size + off + c->granule_mask) & ~c->granule_mask;
 	/* iommu_dma_unmap_page: iova_to_phys() finds nothing there, WARN
-	 * and return.  (The kernel's sg and coherent paths skip the check;
-	 * here they make it too: freeing an IOVA that was never allocated,
-	 * or twice, would corrupt the allocator's caches.) */
-	unmapped = iommu_iova_to_phys(c->domain, addr) ? iommu_unmap(c->domain, base, asize) : 0;
-	if (!unmapped) {
+	 * and return; else iommu_unmap.  (The kernel's sg and coherent paths
+	 * skip the check; here they make it too: freeing an IOVA that was
+	 * never allocated, or twice, would corrupt the allocator's caches.)
+	 * Both in one call to the core, one lock round and, where the table
+	 * allows, one walk (core_unmap_checked). */
+	unmapped = core_unmap_checked(c->domain, addr, base, asize, &mapped, &type);
+	if (!mapped || !unmapped) {
 		dma_log(c->dma, "WARNING: %s: unmap of DMA address 0x%" PRIx64 " (0x%" PRIx64
 			" bytes): nothing is mapped there", dev->pdev->name, addr, size);
 		return iommu_error_set(err, -ENOENT, "%s: nothing is mapped at DMA address 0x%"
@@ -869,6 +911,8 @@ static int cookie_unmap(struct dma_cookie *c, struct iommu_dma_device *dev, unsi
 		dma_log(c->dma, "WARNING: %s: unmap of 0x%" PRIx64 "+0x%" PRIx64 " unmapped 0x%"
 			PRIx64 " bytes", dev->pdev->name, base, asize, unmapped);
 	fq = atomic_load_explicit(&c->fq, memory_order_acquire);
+	if (!fq && type == IOMMU_DOMAIN_DMA_FQ)
+		fq = cookie_fq_late(c);
 	if (fq) {
 		dma_fq_queue(fq, cpu, base >> c->shift, asize >> c->shift);
 	} else {
@@ -1046,11 +1090,13 @@ unmap_page_slow(struct iommu_dma_device *dev, uint64_t addr, uint64_t size,
 }
 
 /*
- * The common unmap: cached cookie, valid direction, no dma-debug, the
- * domain's type as the cookie knows it (a DMA -> DMA-FQ upgrade takes the
- * full path once), a range mapped and unmapped whole.  The same steps as
- * cookie_unmap(); anything unusual goes through unmap_page_slow() before
- * anything changed.
+ * The common unmap: cached cookie, valid direction, no dma-debug, a range
+ * mapped and unmapped whole.  The same steps as cookie_unmap(); anything
+ * unusual goes through unmap_page_slow() before anything changed (nothing
+ * mapped at @addr: core_unmap_checked() changed nothing, the slow path
+ * reports it).  Strict or lazy is decided by the domain's type as the
+ * unmap saw it under the domain's lock, so a DMA -> DMA-FQ upgrade in
+ * between cannot leave a deferred unmap's IOVA freed as a strict one.
  */
 int iommu_dma_unmap_page(struct iommu_dma_device *dev, uint64_t addr, uint64_t size,
 			 enum iommu_dma_data_direction dir, struct iommu_error *err)
@@ -1059,22 +1105,27 @@ int iommu_dma_unmap_page(struct iommu_dma_device *dev, uint64_t addr, uint64_t s
 	struct dma_cookie *c = dev_cookie_fast(dev);
 
 	if (__builtin_expect(c && dir_valid(dir) && !dma->dbg, 1)) {
-		struct dma_fq *fq = atomic_load_explicit(&c->fq, memory_order_acquire);
-		uint64_t off = addr & c->granule_mask, base = addr - off, asize;
+		uint64_t off = addr & c->granule_mask, base = addr - off, asize, unmapped;
+		enum iommu_domain_type type;
+		struct dma_fq *fq;
 		unsigned cpu;
+		bool mapped;
 
-		if (__builtin_expect(size > UINT64_MAX - off - c->granule_mask ||
-				     (!fq && iommu_domain_get_type(c->domain) != IOMMU_DOMAIN_DMA),
-				     0))
+		if (__builtin_expect(size > UINT64_MAX - off - c->granule_mask, 0))
 			return unmap_page_slow(dev, addr, size, dir, err);
 		asize = (size + off + c->granule_mask) & ~c->granule_mask;
-		/* iommu_dma_unmap_page's iova_to_phys() check. */
-		if (__builtin_expect(!iommu_iova_to_phys(c->domain, addr), 0))
+		/* iommu_dma_unmap_page's iova_to_phys() check and the unmap,
+		 * in one call (core_unmap_checked). */
+		unmapped = core_unmap_checked(c->domain, addr, base, asize, &mapped, &type);
+		if (__builtin_expect(!mapped, 0))
 			return unmap_page_slow(dev, addr, size, dir, err);
-		if (__builtin_expect(iommu_unmap(c->domain, base, asize) != asize, 0))
-			dma_log(dma, "WARNING: %s: unmap of 0x%" PRIx64 "+0x%" PRIx64 " did not "
-				"unmap exactly that", dev->pdev->name, base, asize);
+		if (__builtin_expect(unmapped != asize, 0))
+			dma_log(dma, "WARNING: %s: unmap of 0x%" PRIx64 "+0x%" PRIx64 " unmapped 0x%"
+				PRIx64 " bytes", dev->pdev->name, base, asize, unmapped);
 		cpu = iommu_iova_this_cpu();
+		fq = atomic_load_explicit(&c->fq, memory_order_acquire);
+		if (__builtin_expect(!fq && type == IOMMU_DOMAIN_DMA_FQ, 0))
+			fq = cookie_fq_late(c);
 		if (fq) {
 			dma_fq_queue(fq, cpu, base >> c->shift, asize >> c->shift);
 		} else {

@@ -86,20 +86,22 @@ void dma_fq_counts(struct dma_fq *fq, uint64_t *queued, uint64_t *reclaimed,
 /* ------------------------------------------------------------------ */
 /* The DMA cookie of a domain (struct iommu_dma_cookie)                 */
 
+/* What every map and unmap reads comes first: allocated on a cache line
+ * of its own (dma.c), the object is one line. */
 struct dma_cookie {
-	struct iommu_dma *dma;
 	struct iommu_domain *domain;
 	struct iommu_iova_domain *iovad;
-	unsigned shift;
 	uint64_t granule_mask;          /* granule - 1 */
 	uint64_t aperture_end;
-	bool force_aperture;
 	/* NULL for a strict (DMA) domain; set once when the domain is or
 	 * becomes DMA-FQ (release store, acquire loads). */
 	_Atomic(struct dma_fq *) fq;
+	unsigned shift;
+	bool force_aperture;
 	/* The group's default domain was replaced (a type write): the domain
 	 * may be gone, nothing may call into it any more. */
 	_Atomic bool retired;
+	struct iommu_dma *dma;
 	struct dma_cookie *next;
 };
 

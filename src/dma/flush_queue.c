@@ -11,7 +11,9 @@
  *    queued has finished: tag < flush_finish_cnt;
  *  - queueing first reclaims what other CPUs' flushes already covered;
  *    a ring that is still full (IOMMU_DMA_FQ_SIZE - 1 entries: one slot
- *    of the ring stays empty) is flushed synchronously;
+ *    of the ring stays empty) is flushed synchronously (again, while a
+ *    flush started earlier on another thread is still running: see
+ *    dma_fq_queue);
  *  - the first queueing after the timer last fired arms it for
  *    IOMMU_DMA_FQ_TIMEOUT_NS of modelled time; when it fires, one flush
  *    and every CPU's ring is reclaimed.
@@ -123,7 +125,21 @@ void dma_fq_queue(struct dma_fq *fq, unsigned cpu, uint64_t pfn, uint64_t pages)
 	}
 	pthread_mutex_lock(&r->lock);
 	ring_reclaim_locked(fq, r, cpu);
-	if (ring_full(r)) {
+	/*
+	 * Full: flush, give back.  The kernel flushes once and adds the entry
+	 * whatever the ring holds then.  One flush is not always enough: a
+	 * flush another thread started before every entry here was queued
+	 * (their tags equal its start) and has not finished leaves
+	 * flush_finish_cnt at those tags after ours, so nothing goes back,
+	 * and adding one more entry would wrap the ring onto its head and
+	 * drop 256 entries (IOVAs lost for good).  The kernel's timer flush
+	 * runs in softirq context and is over long before 255 unmaps; the
+	 * model's runs on a thread the host may preempt between the two
+	 * counters for a whole time slice.  So flush until the oldest entry
+	 * can go: each flush finishes one more, so this takes at most one
+	 * more flush per flush still running on other threads.
+	 */
+	while (ring_full(r)) {
 		fq_flush(fq, cpu, DMA_FQ_FLUSH_FULL);
 		ring_reclaim_locked(fq, r, cpu);
 	}

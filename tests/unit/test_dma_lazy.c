@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "dma/dma_internal.h"
 #include "dma_fixture.h"
 
 #define STRICT "console=ttyS0 intel_iommu=on iommu.strict=1"
@@ -381,6 +382,143 @@ static void test_default_domain_replaced(void **state)
 	fx_stop(&f);
 }
 
+/*
+ * The same upgrade with nothing between it and the unmap that looks at
+ * the device again: the unmap itself finds the domain DMA-FQ (the core's
+ * unmap left the IOTLB alone), brings the flush queue up and queues the
+ * IOVA, as the kernel's __iommu_dma_unmap does once cookie->fq_domain is
+ * set (reference 7.5): no strict invalidation, a stale window until the
+ * flush, and the IOVA back only after it.
+ */
+static void upgrade_then_unmap(bool debug)
+{
+	struct fx f;
+	struct iommu_dma_device *d;
+	struct iommu_error err = { 0 };
+	struct iommu_dma_access acc;
+	struct iommu_dma_stats st;
+	struct iommu_dma_config cfg;
+	struct fx_inv inv0, inv1;
+	uint64_t a;
+
+	iommu_dma_config_init(&cfg);
+	cfg.debug = debug;
+	fx_start_cfg(&f, "intel-server", STRICT, &cfg);
+	d = fx_dev(&f, "00:08.0");
+	a = map(d, 0x100000, 4096);
+	assert_int_equal(a, 0xfffff000);
+	assert_int_equal(dev_read(d, a, &acc), 0);
+	assert_int_equal(iommu_group_store_type(f.s,
+						iommu_system_device(f.s, iommu_dma_device_pdev(d))->group,
+						"DMA-FQ", &err), 0);
+	inv0 = fx_vtd_inv(&f);
+	unmap(d, a, 4096);
+	inv1 = fx_vtd_inv(&f);
+	assert_int_equal(inv1.page, inv0.page);         /* no page-selective flush */
+	assert_int_equal(inv1.domain, inv0.domain);
+	iommu_dma_get_stats(f.dma, &st);
+	assert_int_equal(st.inv_sync, 0);
+	assert_int_equal(st.fq_queued, 1);
+	assert_int_equal(st.fq_pending, 1);
+	assert_int_equal(dev_read(d, a, &acc), 0);
+	assert_true(acc.stale);
+	/* the IOVA is not handed out again before the flush */
+	assert_int_equal(map(d, 0x200000, 4096), 0xffffe000);
+	iommu_dma_advance(f.dma, 10 * MS);
+	assert_int_equal(dev_read(d, a, &acc), -EFAULT);
+	iommu_dma_get_stats(f.dma, &st);
+	assert_int_equal(st.fq_reclaimed, 1);
+	assert_int_equal(st.stale_open, 0);
+	unmap(d, 0xffffe000, 4096);
+	fx_stop(&f);
+}
+
+/* With dma-debug (the unmap's checked path) and without (its fast path). */
+static void test_upgrade_then_unmap(void **state)
+{
+	(void)state;
+	upgrade_then_unmap(true);
+	upgrade_then_unmap(false);
+}
+
+/*
+ * A ring found full while a flush that another CPU started before every
+ * entry in it was queued has not finished yet (white box: flush_queue.c on
+ * a queue of its own, the other CPU's flush simulated by its first half,
+ * so that the interleaving is exact instead of left to the scheduler).
+ * The entries carry that flush's start count as their tag (queue_iova
+ * reads fq_flush_start_cnt), so the queueing CPU's own flush brings
+ * flush_finish_cnt only up to their tag and gives nothing back
+ * (fq_ring_free frees an entry when its counter < finish).  The kernel
+ * adds the entry all the same (queue_iova: fq_ring_add after one
+ * fq_flush_iotlb), which would wrap the ring onto its head and lose 256
+ * entries; its timer flush is never descheduled in that window, the
+ * model's may be (test_dma_stress failed this way under load).  The
+ * model flushes once more.  Whatever the number of flushes, the
+ * invariant is the kernel's: an entry is either pending or given back
+ * to the allocator, never dropped.
+ */
+static void test_full_ring_with_flush_in_flight(void **state)
+{
+	const unsigned n = IOMMU_DMA_FQ_SIZE - 1;   /* what a ring holds */
+	struct fx f;
+	struct iommu_iova_domain *iovad;
+	struct iommu_iova_stats ist;
+	struct dma_cookie c;
+	struct dma_fq *fq;
+	uint64_t pfn[IOMMU_DMA_FQ_SIZE], q, r, p, u;
+	unsigned cpu = iommu_iova_this_cpu();
+
+	(void)state;
+	fx_start(&f, "intel-server", NULL);
+	assert_int_equal(iommu_iova_domain_create(4096, 1, &iovad), 0);
+	memset(&c, 0, sizeof(c));
+	c.dma = f.dma;          /* the clock for the timer; no domain to flush */
+	c.iovad = iovad;
+	c.shift = 12;
+	c.granule_mask = 0xfff;
+	assert_int_equal(dma_fq_create(&c, &fq), 0);
+	for (unsigned i = 0; i <= n; i++) {
+		pfn[i] = iommu_iova_alloc_fast(iovad, cpu, 1, 0xfffff, true);
+		assert_int_not_equal(pfn[i], 0);
+	}
+
+	/* Another CPU's flush has started and is still running. */
+	atomic_fetch_add(&fq->flush_start_cnt, 1);
+	for (unsigned i = 0; i < n; i++)
+		dma_fq_queue(fq, cpu, pfn[i], 1);
+	dma_fq_counts(fq, &q, &r, &p, &u);
+	assert_int_equal(q, n);
+	assert_int_equal(r, 0);
+	assert_int_equal(p, n);         /* all waiting for a flush after them */
+	assert_int_equal(atomic_load(&fq->flush_full), 0);
+
+	/* The ring is full: the next queueing flushes. */
+	dma_fq_queue(fq, cpu, pfn[n], 1);
+	dma_fq_counts(fq, &q, &r, &p, &u);
+	assert_int_equal(q, n + 1);
+	assert_int_equal(q, r + p);     /* nothing dropped */
+	assert_int_equal(r, n);         /* the full ring went back ... */
+	assert_int_equal(p, 1);         /* ... and the new entry waits */
+	assert_int_equal(atomic_load(&fq->flush_full), 2);
+	assert_int_equal(atomic_load(&fq->flush_start_cnt), 3);
+	assert_int_equal(atomic_load(&fq->flush_finish_cnt), 2);
+
+	/* The other CPU's flush ends; teardown flushes what is left. */
+	atomic_fetch_add(&fq->flush_finish_cnt, 1);
+	dma_fq_destroy(fq, true);
+	/* Every IOVA is back in the allocator: once its caches are emptied,
+	 * the tree holds nothing. */
+	for (unsigned k = 0; k < IOMMU_IOVA_MAX_CPUS; k++)
+		iommu_iova_free_cpu_cached(iovad, k);
+	iommu_iova_free_global_cached(iovad);
+	iommu_iova_get_stats(iovad, &ist);
+	assert_int_equal(ist.live_ranges, 0);
+	assert_int_equal(ist.cached_ranges, 0);
+	iommu_iova_domain_destroy(iovad);
+	fx_stop(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +529,8 @@ int main(void)
 		cmocka_unit_test(test_two_domains_and_explicit_flush),
 		cmocka_unit_test(test_upgrade_to_lazy),
 		cmocka_unit_test(test_default_domain_replaced),
+		cmocka_unit_test(test_upgrade_then_unmap),
+		cmocka_unit_test(test_full_ring_with_flush_in_flight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
