@@ -154,27 +154,83 @@ static inline int iommu_mem__rd128(const struct iommu_mem *m, uint64_t addr,
 /* ------------------------------------------------------------------ */
 /* Caches                                                               */
 
-/* IOTLB key: page number (addr >> 12, at most 45 bits for 57-bit input
- * addresses) << 19 | level << 16 | domain id.  Level is 1..3 so the
- * all-ones invalid tag never matches a real key. */
+/*
+ * IOTLB key: the page's address (bits 56:12; input addresses are below
+ * 2^57, the widest AGAW, by the time the IOTLB is looked at), the domain
+ * id's bits 11:0 in bits 11:0 and its bits 15:12 in bits 60:57, the
+ * level (1..3) in bits 62:61.  Bit 63 is clear, so the all-ones invalid
+ * key never matches a real one.  A 4 KiB key is the address with its low
+ * 12 bits cleared, ORed with the (domain id, level) part: two operations.
+ */
 #define VTD_IOTLB_INVALID (~UINT64_C(0))
+#define VTD_IOTLB_KEY_PAGE (((UINT64_C(1) << 57) - 1) & ~UINT64_C(0xfff))
 
+static inline uint64_t vtd_iotlb_key_tag(uint16_t did, unsigned level)
+{
+	return (did & UINT64_C(0xfff)) | ((uint64_t)(did >> 12) << 57) |
+	       ((uint64_t)level << 61);
+}
+
+/* The key of the page of size @level holding @addr. */
 static inline uint64_t vtd_iotlb_key(uint64_t addr, unsigned level,
 				     uint16_t did)
 {
-	return ((addr >> 12) << 19) | ((uint64_t)level << 16) | did;
+	unsigned sh = 12u + 9u * (level - 1);
+
+	return (addr & VTD_IOTLB_KEY_PAGE & ~((UINT64_C(1) << sh) - 1)) |
+	       vtd_iotlb_key_tag(did, level);
 }
 
-/* An IOTLB way's payload; its tag and LRU stamp are in arrays of their
- * own, so that a set's tags are one cache line and its stamps another. */
-struct vtd_iotlb_data {
+static inline unsigned vtd_iotlb_key_level(uint64_t key)
+{
+	return (unsigned)(key >> 61) & 3;
+}
+
+static inline uint16_t vtd_iotlb_key_did(uint64_t key)
+{
+	return (uint16_t)((key & 0xfff) | (((key >> 57) & 0xf) << 12));
+}
+
+/*
+ * An IOTLB way: its key, once for reads and once for writes, each with
+ * bit 63 set (VTD_IOTLB_DENY) when the entry does not allow that access,
+ * so that a probe for an access it allows compares one word; then what
+ * it translates to.  A free way has VTD_IOTLB_INVALID in both.
+ */
+#define VTD_IOTLB_DENY (UINT64_C(1) << 63)
+
+struct vtd_iotlb_entry {
+	uint64_t key_rw[2]; /* [0] reads, [1] writes */
 	uint64_t hpa;       /* output page base */
 	uint64_t res_flags; /* vtd_result_flags(read, write, hit, did) */
-	uint16_t did;
-	uint8_t level;      /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
-	uint8_t perms;      /* bit 0 read, bit 1 write; 0: cached
-			       not-present (CM=1) */
 };
+
+_Static_assert(sizeof(struct vtd_iotlb_entry) == 32,
+	       "an IOTLB entry is 32 bytes: two to a cache line");
+
+static inline bool vtd_iotlb_free(const struct vtd_iotlb_entry *t)
+{
+	return t->key_rw[0] == VTD_IOTLB_INVALID;
+}
+
+/* The entry's key (of a free entry, a value no key has: its level bits
+ * say 1 GiB, and its page bits are not 1 GiB-aligned). */
+static inline uint64_t vtd_iotlb_entry_key(const struct vtd_iotlb_entry *t)
+{
+	return t->key_rw[0] & ~VTD_IOTLB_DENY;
+}
+
+/* Bit 0 read, bit 1 write (0: a cached not-present entry, CM=1). */
+static inline unsigned vtd_iotlb_entry_perms(const struct vtd_iotlb_entry *t)
+{
+	return (unsigned)!(t->key_rw[0] & VTD_IOTLB_DENY) |
+	       (unsigned)!(t->key_rw[1] & VTD_IOTLB_DENY) << 1;
+}
+
+static inline void vtd_iotlb_entry_clear(struct vtd_iotlb_entry *t)
+{
+	t->key_rw[0] = t->key_rw[1] = VTD_IOTLB_INVALID;
+}
 
 #define VTD_CC_INVALID UINT32_C(0xffffffff)
 
@@ -183,8 +239,7 @@ struct vtd_cc_data {
 	uint64_t stamp;
 	uint64_t aw_mask;   /* input address bits at or above
 			       min(MGAW, AGAW of AW): set means fault 04h */
-	uint64_t iotlb_hash1, iotlb_key1; /* the DID's part of a 4 KiB
-					     IOTLB entry's hash and key */
+	uint64_t iotlb_key1; /* vtd_iotlb_key_tag(did, 1) */
 	uint64_t res_did;   /* vtd_result_flags() of the domain id alone */
 	uint16_t did;
 	uint8_t tt;
@@ -221,27 +276,41 @@ struct iommu_vtd_unit {
 	uint32_t hot_sid;
 	unsigned iotlb_ways, iotlb_set_mask;
 	struct vtd_cc_data *hot_cc;
-	uint64_t *iotlb_tags;   /* sets * ways */
-	struct vtd_iotlb_data *iotlb;
-	/* LRU: clock << 6 | way, distinct in a set; a free way holds its
-	 * way number alone, older than any valid one. */
-	uint64_t *iotlb_stamps;
-	/* Per set, a byte of each way's tag hash (8 ways a word): a probe
-	 * compares the tags of the ways whose byte matches, not all. */
-	uint64_t *iotlb_fp;
-	unsigned iotlb_fp_words;  /* words per set: ways / 8 rounded up */
-	unsigned iotlb_set_bits;  /* log2(sets) */
+	/* The hot entry's aw_mask, iotlb_key1 (with level 0, which no key
+	 * has, when the translation fast path cannot probe inline: not 8
+	 * ways a set) and vtd_iotlb_set_mix() << 5, here so that a hit does
+	 * not read the entry. */
+	uint64_t hot_aw_mask, hot_key1, hot_set_mix_32;
+	/*
+	 * The IOTLB: per set, a header of iotlb_hdr_size bytes (VTD_SET_*
+	 * words: the tree pseudo-LRU bits, the valid ways, a 7-bit
+	 * fingerprint of each way's key in a byte, 8 ways a word), and the
+	 * ways' entries.  A probe compares the key of the ways whose
+	 * fingerprint matches, not all.  8 ways: 32 and 256 bytes a set.
+	 */
+	uint8_t *iotlb_hdrs;
+	struct vtd_iotlb_entry *iotlb;  /* sets x ways */
+	unsigned iotlb_hdr_size;
+	unsigned iotlb_fp_words;  /* fingerprint words per set: ways / 8 rounded up */
+	/* iotlb_set_mask << 5 with 8 ways a set, else 0 (the fast path's
+	 * inline probe then reads the first set's 8 ways' worth of bytes,
+	 * and finds nothing: hot_key1). */
+	uint64_t iotlb_inline_mask_32;
+	/* The constants of the inline probe, read from here rather than
+	 * made in registers (loads are cheaper than ALU operations there). */
+	uint64_t iotlb_hash_mul, bytes_01, bytes_80;
 	uint64_t iotlb_fp_last;   /* bytes of the last word that are ways */
-	uint64_t iotlb_fp_fast;   /* 8 ways a set: the 0x80 bits; else 0 */
+	uint64_t iotlb_ways_mask; /* bit w for each way w */
+	bool iotlb_inline;        /* 8 ways: the fast path probes inline */
+	unsigned iotlb_plru_leaves; /* ways rounded up to a power of two */
 	uint64_t res_perm_flags[4]; /* vtd_result_flags(R, W, hit) by perms */
 	unsigned iotlb_large[4];  /* valid entries per level (1..3) */
-	uint64_t clock;
-	/* Requests the fast path answered: from the IOTLB (each the one
-	 * clock tick not counted in ticks_slow), and by a walk (each also a
-	 * translation and a context-cache hit; folded into the counters by
-	 * iommu_vtd_get_stats). */
-	uint64_t ticks_slow;     /* clock ticks other than fast-path hits */
-	uint64_t fast_hits_base; /* clock - ticks_slow when stats were cleared */
+	/* Requests the fast path answered, from the IOTLB and by a walk
+	 * (each also a translation and a context-cache hit; folded into the
+	 * counters by iommu_vtd_get_stats).  IOTLB hits of the inline probe
+	 * are counted in their sets' tree words (vtd_iotlb_touch_count),
+	 * the others here. */
+	uint64_t fast_iotlb_hits;
 	uint64_t fast_walks[6][4];  /* by the context's levels and the leaf's */
 	uint64_t fast_irq_hits;  /* interrupts answered from the IEC */
 	uint32_t irt_entries;    /* IRTE count of the latched IRTA */
@@ -249,6 +318,14 @@ struct iommu_vtd_unit {
 	uint32_t *iec_tags;
 	struct vtd_iec_data *iec;
 	uint32_t gsts;
+	/* Tree pseudo-LRU (vtd_iotlb_touch): for each way, the bits of the
+	 * set's tree word to keep and to set when the way is used; for the
+	 * fast path's 8 ways the same indexed by 8w + 7, the bits to set
+	 * plus one hit (vtd_iotlb_touch_count). */
+	uint64_t iotlb_plru_keep[64], iotlb_plru_set[64];
+	uint64_t iotlb_plru8_keep[64], iotlb_plru8_set_hit[64];
+	/* The context cache's LRU clock. */
+	uint64_t clock;
 
 	struct iommu_vtd_config cfg;
 
@@ -298,56 +375,76 @@ struct iommu_vtd_unit {
 	struct iommu_vtd_stats st;
 };
 
-/* The LRU clock.  Every tick but those of the fast path's IOTLB hits is
- * counted in ticks_slow, so that those hits need no counter of their own
- * (iommu_vtd_get_stats: fast hits = clock - ticks_slow). */
+/* The context cache's LRU clock. */
 static inline uint64_t vtd_tick(struct iommu_vtd_unit *u)
 {
-	u->ticks_slow++;
 	return ++u->clock;
 }
 
 /* ------------------------------------------------------------------ */
 /* IOTLB probing, shared by the cache code and the translation fast     */
-/* path.  Probes have no side effect: the caller updates LRU and stats. */
+/* path.  Probes have no side effect: the caller updates the pseudo-LRU */
+/* and the counters.                                                    */
 
 static inline unsigned vtd_level_shift(unsigned level)
 {
 	return 12u + IOMMU_VTD_SL_LEVEL_BITS * (level - 1);
 }
 
-#define VTD_STAMP_WAY_BITS 6u    /* ways are at most 64 */
+/* The index of the lowest set bit of @m, not 0. */
+static inline uint64_t vtd_ctz64(uint64_t m)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	uint64_t r;
+
+	/* (tzcnt, or bsf on processors without it: the same for m != 0;
+	 * the builtin's int costs a sign extension.) */
+	__asm__("tzcnt %1, %0" : "=r"(r) : "rm"(m) : "cc");
+	return r;
+#else
+	return (uint64_t)__builtin_ctzll(m);
+#endif
+}
+
 #define VTD_BYTES_01 UINT64_C(0x0101010101010101)
 #define VTD_BYTES_80 UINT64_C(0x8080808080808080)
 
-/* The set hash of an IOTLB key is its page number mixed with this. */
-static inline uint64_t vtd_iotlb_hash_did(uint16_t did, unsigned level)
+/* The fingerprint of an IOTLB key: bits 63:57 of key * this (Fibonacci
+ * hashing). */
+#define VTD_IOTLB_HASH_MUL UINT64_C(0x9e3779b97f4a7c15)
+
+static inline uint64_t vtd_iotlb_fp(uint64_t key)
 {
-	return ((uint64_t)did * 0x9e3779b1u) ^ ((uint64_t)level << 5);
+	return (key * VTD_IOTLB_HASH_MUL) >> 57;
 }
 
-/* Where a key lives: its set (the low bits of the hash), and the byte
- * the set's fingerprint words hold for it (the hash's next 8 bits). */
+/* The set of an IOTLB entry: the low bits of its page number at its own
+ * size, XORed with this hash of the domain id and the size (so that the
+ * same page number of two domains or two sizes falls in different sets;
+ * sets are at most 2^20). */
+static inline uint64_t vtd_iotlb_set_mix(uint16_t did, unsigned level)
+{
+	return (((uint64_t)did << 2 | level) * VTD_IOTLB_HASH_MUL) >> 40;
+}
+
+/* Where a key lives: its set, and the byte the set's fingerprint words
+ * hold for it. */
 struct vtd_iotlb_pos {
 	uint64_t key;
 	unsigned set;
-	uint64_t fp;        /* the byte */
+	uint64_t fp;        /* the byte: 0..127 */
 };
 
 static inline struct vtd_iotlb_pos
 vtd_iotlb_pos(const struct iommu_vtd_unit *u, uint64_t addr, unsigned level,
 	      uint16_t did)
 {
-	unsigned sh = vtd_level_shift(level);
-	uint64_t vpn = addr >> sh;
-	uint64_t h;
 	struct vtd_iotlb_pos p;
 
-	h = vpn ^ vtd_iotlb_hash_did(did, level);
-	h ^= h >> 17;
-	p.key = vtd_iotlb_key(vpn << sh, level, did);
-	p.set = (unsigned)h & u->iotlb_set_mask;
-	p.fp = (h >> u->iotlb_set_bits) & 0xff;
+	p.key = vtd_iotlb_key(addr, level, did);
+	p.set = (unsigned)(((addr & VTD_IOTLB_KEY_PAGE) >> vtd_level_shift(level)) ^
+			   vtd_iotlb_set_mix(did, level)) & u->iotlb_set_mask;
+	p.fp = vtd_iotlb_fp(p.key);
 	return p;
 }
 
@@ -362,102 +459,178 @@ static inline size_t vtd_fp_byte(unsigned w)
 #endif
 }
 
-/* The way of @p's set holding its key, or -1 (@way: its number). */
-static inline long vtd_iotlb_probe_pos(const struct iommu_vtd_unit *u,
-				       struct vtd_iotlb_pos p, unsigned *way)
+/* Whether entry @t allows the access. */
+static inline bool vtd_iotlb_allows(const struct vtd_iotlb_entry *t, bool write)
 {
-	unsigned base = p.set * u->iotlb_ways;
-	const uint64_t *fp = &u->iotlb_fp[(size_t)p.set * u->iotlb_fp_words];
+	return !(t->key_rw[write] & VTD_IOTLB_DENY);
+}
+
+/* The words of a set's header. */
+enum {
+	VTD_SET_PLRU = 0,   /* tree pseudo-LRU bits (vtd_iotlb_touch) */
+	VTD_SET_VALID = 1,  /* bit w: way w holds an entry */
+	VTD_SET_FP = 2,     /* the fingerprint words */
+};
+
+static inline uint64_t *vtd_iotlb_set(const struct iommu_vtd_unit *u,
+				      unsigned set)
+{
+	return (uint64_t *)(u->iotlb_hdrs + (size_t)set * u->iotlb_hdr_size);
+}
+
+static inline struct vtd_iotlb_entry *
+vtd_iotlb_entry(const struct iommu_vtd_unit *u, unsigned set, unsigned w)
+{
+	return &u->iotlb[(size_t)set * u->iotlb_ways + w];
+}
+
+/* Where a probe found its key: the set and the way. */
+struct vtd_iotlb_way {
+	unsigned set, way;
+};
+
+/* The entry of @p's set holding its key, or NULL (@at: where). */
+static inline struct vtd_iotlb_entry *
+vtd_iotlb_probe_pos(const struct iommu_vtd_unit *u, struct vtd_iotlb_pos p,
+		    struct vtd_iotlb_way *at)
+{
+	const uint64_t *fp = vtd_iotlb_set(u, p.set) + VTD_SET_FP;
 	uint64_t f = p.fp * VTD_BYTES_01;
 
 	for (unsigned k = 0; k < u->iotlb_fp_words; k++) {
 		uint64_t x = fp[k] ^ f;
-		/* Bytes of x that are zero (and, above a zero byte, perhaps
-		 * some that are not): candidates, confirmed by the tag. */
-		uint64_t m = (x - VTD_BYTES_01) & ~x & VTD_BYTES_80;
+		/* Bytes of x (each below 0x80) that are zero (and, above a
+		 * zero byte, perhaps some that are not): candidates,
+		 * confirmed by the key. */
+		uint64_t m = (x - VTD_BYTES_01) & VTD_BYTES_80;
 
 		if (k == u->iotlb_fp_words - 1)
 			m &= u->iotlb_fp_last;
 		while (m) {
 			unsigned w = k * 8 + ((unsigned)__builtin_ctzll(m) >> 3);
+			struct vtd_iotlb_entry *t = vtd_iotlb_entry(u, p.set, w);
 
-			if (u->iotlb_tags[base + w] == p.key) {
-				*way = w;
-				return (long)(base + w);
+			if (vtd_iotlb_entry_key(t) == p.key) {
+				at->set = p.set;
+				at->way = w;
+				return t;
 			}
 			m &= m - 1;
 		}
 	}
-	return -1;
+	return NULL;
 }
 
-/* The way holding (@did, @addr) at page size @level, or -1. */
-static inline long vtd_iotlb_probe(const struct iommu_vtd_unit *u, uint16_t did,
-				   uint64_t addr, unsigned level, unsigned *way)
+/* The entry holding (@did, @addr) at page size @level, or NULL. */
+static inline struct vtd_iotlb_entry *
+vtd_iotlb_probe(const struct iommu_vtd_unit *u, uint16_t did, uint64_t addr,
+		unsigned level, struct vtd_iotlb_way *at)
 {
-	return vtd_iotlb_probe_pos(u, vtd_iotlb_pos(u, addr, level, did), way);
+	return vtd_iotlb_probe_pos(u, vtd_iotlb_pos(u, addr, level, did), at);
 }
 
-long vtd_iotlb_find_large(const struct iommu_vtd_unit *u, uint16_t did,
-			  uint64_t addr, unsigned *way);
+struct vtd_iotlb_entry *vtd_iotlb_find_large(const struct iommu_vtd_unit *u,
+					     uint16_t did, uint64_t addr,
+					     struct vtd_iotlb_way *at);
 
 /* 4 KiB first, the larger sizes only while entries of that size exist. */
-static inline long vtd_iotlb_find(const struct iommu_vtd_unit *u, uint16_t did,
-				  uint64_t addr, unsigned *way)
+static inline struct vtd_iotlb_entry *
+vtd_iotlb_find(const struct iommu_vtd_unit *u, uint16_t did, uint64_t addr,
+	       struct vtd_iotlb_way *at)
 {
-	long i = vtd_iotlb_probe(u, did, addr, 1, way);
+	struct vtd_iotlb_entry *t = vtd_iotlb_probe(u, did, addr, 1, at);
 
-	if (__builtin_expect(i >= 0, 1))
-		return i;
+	if (__builtin_expect(t != NULL, 1))
+		return t;
 	if (u->iotlb_large[2] | u->iotlb_large[3])
-		return vtd_iotlb_find_large(u, did, addr, way);
-	return -1;
+		return vtd_iotlb_find_large(u, did, addr, at);
+	return NULL;
 }
 
-/* Mark way @w (entry @i) most recently used. */
-static inline void vtd_iotlb_touch(struct iommu_vtd_unit *u, long i, unsigned w,
-				   uint64_t tick)
+/*
+ * The replacement policy is a tree pseudo-LRU per set, as hardware
+ * caches commonly have (the VT-d specification leaves it to the
+ * implementation).  The ways, rounded up to a power of two P, are the
+ * leaves of a binary tree whose P - 1 inner nodes are numbered as a heap:
+ * node 1 is the root, node n has children 2n (the lower ways) and
+ * 2n + 1, and way w is leaf P + w.  Bit n of the set's word says where
+ * the next victim is below node n: 0 left, 1 right.
+ *
+ * Using way @w (a hit or a fill) points every node on its path away from
+ * it; a node whose right subtree holds no way (ways not a power of two)
+ * keeps pointing left.  The tables are made by vtd_iotlb_plru_init().
+ */
+static inline void vtd_iotlb_touch(const struct iommu_vtd_unit *u,
+				   uint64_t *setw, unsigned w)
 {
-	u->iotlb_stamps[i] = (tick << VTD_STAMP_WAY_BITS) | w;
+	setw[VTD_SET_PLRU] = (setw[VTD_SET_PLRU] & u->iotlb_plru_keep[w]) |
+			     u->iotlb_plru_set[w];
+}
+
+/*
+ * With 8 ways or fewer the tree bits are bits 1..7 of the word, and the
+ * bits above them count the hits the translation fast path answered from
+ * the set (iommu_vtd_get_stats adds them up): one read-modify-write of a
+ * word of the set does both.  The fast path finds way w as bit 8w + 7 of
+ * a mask, and its tables are indexed by that bit.
+ */
+#define VTD_PLRU_HIT_SHIFT 8u
+
+static inline void vtd_iotlb_touch_count(const struct iommu_vtd_unit *u,
+					 uint64_t *setw, uint64_t bit)
+{
+	/* The bits set are clear after the AND: adding them sets them,
+	 * and adds the hit. */
+	setw[VTD_SET_PLRU] = (setw[VTD_SET_PLRU] & u->iotlb_plru8_keep[bit]) +
+			     u->iotlb_plru8_set_hit[bit];
+}
+
+/* The way a fill replaces when none is free: the leaf the bits lead to
+ * from the root. */
+static inline unsigned vtd_iotlb_plru_victim(const struct iommu_vtd_unit *u,
+					     uint64_t plru)
+{
+	unsigned n = 1, leaves = u->iotlb_plru_leaves;
+
+	while (n < leaves)
+		n = 2 * n + (unsigned)((plru >> n) & 1);
+	return n - leaves;
 }
 
 /*
  * Fill the IOTLB with a translation the caller has just missed (so the
- * key is in no way of its set): into the set's first free way, else its
- * least recently used one.  The smallest stamp names the way, so the
- * choice takes no data-dependent branch.
+ * key is in no way of its set): into the set's lowest free way, else the
+ * pseudo-LRU victim.
  */
 static inline void vtd_iotlb_fill_pos(struct iommu_vtd_unit *u,
-				      struct vtd_iotlb_pos p, uint16_t did,
-				      uint64_t res_did, unsigned level, uint64_t hpa,
-				      unsigned perms)
+				      struct vtd_iotlb_pos p, uint64_t res_did,
+				      unsigned level, uint64_t hpa, unsigned perms)
 {
-	unsigned ways = u->iotlb_ways;
-	unsigned base = p.set * ways;
-	const uint64_t *stamps = &u->iotlb_stamps[base];
-	uint64_t oldest = stamps[0];
+	uint64_t *setw = vtd_iotlb_set(u, p.set);
+	uint64_t free_ways = ~setw[VTD_SET_VALID] & u->iotlb_ways_mask;
 	unsigned w, old_level = 0, sh = vtd_level_shift(level);
+	struct vtd_iotlb_entry *t;
 
-	for (unsigned k = 1; k < ways; k++)
-		oldest = stamps[k] < oldest ? stamps[k] : oldest;
-	w = (unsigned)(oldest & ((1u << VTD_STAMP_WAY_BITS) - 1));
-	if (u->iotlb_tags[base + w] != VTD_IOTLB_INVALID) {
-		old_level = u->iotlb[base + w].level;
+	if (__builtin_expect(free_ways != 0, 1)) {
+		w = (unsigned)__builtin_ctzll(free_ways);
+		setw[VTD_SET_VALID] |= UINT64_C(1) << w;
+		t = vtd_iotlb_entry(u, p.set, w);
+	} else {
+		w = vtd_iotlb_plru_victim(u, setw[VTD_SET_PLRU]);
+		t = vtd_iotlb_entry(u, p.set, w);
+		old_level = vtd_iotlb_key_level(vtd_iotlb_entry_key(t));
 		u->st.iotlb_evictions++;
 	}
 	/* As few stores as can be (a miss is followed by the next request
-	 * while they wait to retire): the tag, the stamp and the clock, the
-	 * fingerprint byte, the entry. */
-	u->iotlb_tags[base + w] = p.key;
-	vtd_iotlb_touch(u, base + w, w, vtd_tick(u));
-	((uint8_t *)&u->iotlb_fp[(size_t)p.set * u->iotlb_fp_words])[vtd_fp_byte(w)] =
-		(uint8_t)p.fp;
-	u->iotlb[base + w] = (struct vtd_iotlb_data){
+	 * while they wait to retire): the tree bits, the fingerprint byte,
+	 * the entry. */
+	vtd_iotlb_touch(u, setw, w);
+	((uint8_t *)(setw + VTD_SET_FP))[vtd_fp_byte(w)] = (uint8_t)p.fp;
+	*t = (struct vtd_iotlb_entry){
+		.key_rw = { p.key | (perms & IOMMU_VTD_SL_R ? 0 : VTD_IOTLB_DENY),
+			    p.key | (perms & IOMMU_VTD_SL_W ? 0 : VTD_IOTLB_DENY) },
 		.hpa = hpa & ~((UINT64_C(1) << sh) - 1),
 		.res_flags = u->res_perm_flags[perms & 3] | res_did,
-		.did = did,
-		.level = (uint8_t)level,
-		.perms = (uint8_t)perms,
 	};
 	/* Per-size counts: nothing moves when an entry replaces one of its
 	 * own size (the usual case), which keeps stores to addresses that
@@ -473,14 +646,14 @@ static inline void vtd_iotlb_fill(struct iommu_vtd_unit *u, uint16_t did,
 				  uint64_t res_did, uint64_t addr, unsigned level,
 				  uint64_t hpa, unsigned perms)
 {
-	vtd_iotlb_fill_pos(u, vtd_iotlb_pos(u, addr, level, did), did, res_did,
-			   level, hpa, perms);
+	vtd_iotlb_fill_pos(u, vtd_iotlb_pos(u, addr, level, did), res_did, level,
+			   hpa, perms);
 }
 
 /*
- * The hot context's LRU stamp is not moved by each request the fast path
- * answers: the hot entry is by definition the context cache's most
- * recently used, and it is given a fresh stamp whenever that may stop
+ * The hot context's LRU stamp (the context cache keeps an exact LRU) is
+ * not moved by each request the fast path answers: the hot entry is by
+ * definition the context cache's most recently used, and it is given a fresh stamp whenever that may stop
  * being true or is looked at (another entry used or filled, the hot
  * entry dropped).
  */
@@ -526,6 +699,8 @@ void vtd_send(struct iommu_vtd_unit *u, enum iommu_vtd_event ev,
 /* Make @c the hot context of @sid when it translates requests (the
  * previous hot entry's stamp written back by the caller). */
 void vtd_hot_set(struct iommu_vtd_unit *u, uint16_t sid, struct vtd_cc_data *c);
+/* The pseudo-LRU tables for u->iotlb_ways (vtd_iotlb_touch). */
+void vtd_iotlb_plru_init(struct iommu_vtd_unit *u);
 int vtd_caches_alloc(struct iommu_vtd_unit *u);
 void vtd_caches_free(struct iommu_vtd_unit *u);
 void vtd_caches_reset(struct iommu_vtd_unit *u);
@@ -536,7 +711,7 @@ void vtd_cc_insert(struct iommu_vtd_unit *u, uint16_t sid,
 /* granularity: IOMMU_VTD_GRAN_*; fm: function mask (0..3). */
 void vtd_cc_invalidate(struct iommu_vtd_unit *u, unsigned gran,
 		       uint16_t did, uint16_t sid, unsigned fm);
-const struct vtd_iotlb_data *vtd_iotlb_lookup(struct iommu_vtd_unit *u,
+const struct vtd_iotlb_entry *vtd_iotlb_lookup(struct iommu_vtd_unit *u,
 					      uint16_t did, uint64_t addr);
 void vtd_iotlb_insert(struct iommu_vtd_unit *u, uint16_t did, uint64_t addr,
 		      unsigned level, uint64_t hpa, unsigned perms);

@@ -154,15 +154,27 @@ int iommu_vtd_create(const struct iommu_vtd_config *cfg,
 		goto fail;
 	}
 	u->iotlb_set_mask = u->iotlb_sets - 1;
-	u->iotlb_set_bits = (unsigned)__builtin_ctz(u->iotlb_sets);
 	u->iotlb_fp_words = (u->iotlb_ways + 7) / 8;
+	/* A set's header: tree bits, valid ways, fingerprints, in a
+	 * multiple of 32 bytes. */
+	u->iotlb_hdr_size = (unsigned)(((VTD_SET_FP + u->iotlb_fp_words) * 8 + 31) & ~31u);
+	u->iotlb_ways_mask = u->iotlb_ways == 64 ? ~UINT64_C(0)
+						 : (UINT64_C(1) << u->iotlb_ways) - 1;
 	u->iotlb_fp_last = u->iotlb_ways % 8
 		? (UINT64_C(1) << (8 * (u->iotlb_ways % 8))) - 1 : ~UINT64_C(0);
+	/* The inline probe of the translation fast path: 8 ways a set, a
+	 * 32-byte header and 8 x 32 bytes of entries. */
+	_Static_assert(((VTD_SET_FP + 1) * 8 + 31) / 32 * 32 == 32 &&
+			       8 * sizeof(struct vtd_iotlb_entry) == 8 * 32,
+		       "a set of 8 ways: a 32-byte header, 8 x 32 bytes of entries");
+	u->iotlb_inline = u->iotlb_ways == 8;
+	u->iotlb_inline_mask_32 = u->iotlb_inline ? (uint64_t)u->iotlb_set_mask << 5 : 0;
+	u->iotlb_hash_mul = VTD_IOTLB_HASH_MUL;
+	u->bytes_01 = VTD_BYTES_01;
+	u->bytes_80 = VTD_BYTES_80;
 	for (unsigned pm = 0; pm < 4; pm++)
 		u->res_perm_flags[pm] = vtd_result_flags(pm & IOMMU_VTD_SL_R,
 							 pm & IOMMU_VTD_SL_W, true, 0);
-	/* The inline probe of the translation fast path: 8 ways a set. */
-	u->iotlb_fp_fast = u->iotlb_ways == 8 ? VTD_BYTES_80 : 0;
 	{
 		unsigned n = cfg->context_cache_entries ? cfg->context_cache_entries : 64;
 
@@ -218,7 +230,7 @@ void iommu_vtd_reset(struct iommu_vtd_unit *u)
 		return;
 	vtd_regs_reset(u);
 	vtd_caches_reset(u);
-	u->clock = u->ticks_slow = 0;
+	u->clock = 0;
 	iommu_vtd_clear_stats(u);
 }
 
@@ -247,8 +259,12 @@ void iommu_vtd_get_stats(const struct iommu_vtd_unit *u,
 		}
 	}
 	{
-		uint64_t hits = u->clock - u->ticks_slow - u->fast_hits_base;
+		uint64_t hits = u->fast_iotlb_hits;
 
+		if (u->iotlb_ways <= 8)
+			for (unsigned set = 0; set < u->iotlb_sets; set++)
+				hits += vtd_iotlb_set(u, set)[VTD_SET_PLRU] >>
+					VTD_PLRU_HIT_SHIFT;
 		stats->translations += hits;
 		stats->cc_hits += hits;
 		stats->iotlb_hits += hits;
@@ -262,7 +278,11 @@ void iommu_vtd_clear_stats(struct iommu_vtd_unit *u)
 	if (!u)
 		return;
 	memset(&u->st, 0, sizeof(u->st));
-	u->fast_hits_base = u->clock - u->ticks_slow;
+	u->fast_iotlb_hits = 0;
+	if (u->iotlb_ways <= 8)
+		for (unsigned set = 0; set < u->iotlb_sets; set++)
+			vtd_iotlb_set(u, set)[VTD_SET_PLRU] &=
+				(UINT64_C(1) << VTD_PLRU_HIT_SHIFT) - 1;
 	u->fast_irq_hits = 0;
 	memset(u->fast_walks, 0, sizeof(u->fast_walks));
 }

@@ -4,9 +4,14 @@
  * by source-id, an IOTLB tagged by domain id and page, and an interrupt
  * entry cache tagged by interrupt_index.
  *
- * Both the context cache and the IOTLB are set-associative arrays with
- * LRU replacement: the tags of a set are contiguous 64-bit (IOTLB) or
- * 32-bit (context cache) words so that a probe is a short linear compare.
+ * Both the context cache and the IOTLB are set-associative.  The context
+ * cache's tags of a set are contiguous 32-bit words, and it replaces its
+ * least recently used way.  An IOTLB set (hw_internal.h) has a header
+ * with its tree pseudo-LRU bits, its valid ways and a fingerprint byte of
+ * each way's key, and its ways' entries; a probe reads the key of the
+ * ways whose fingerprint matches.  It replaces, as hardware IOTLBs do, a
+ * tree pseudo-LRU victim (vtd_iotlb_touch), which a hit keeps up to date
+ * with a few bits of its own set.
  * The IOTLB holds 4 KiB, 2 MiB and 1 GiB entries in the same array, each
  * indexed by its own page number; a lookup probes the 4 KiB set first and
  * the larger sizes only while entries of that size are present.
@@ -21,19 +26,31 @@
 
 int vtd_caches_alloc(struct iommu_vtd_unit *u)
 {
+	/* Cache-line aligned, so that an entry never straddles two lines;
+	 * at least one set of 8 ways, which the translation fast path may
+	 * read whatever the geometry (iotlb_inline_mask_32): entries past
+	 * the last set's are free ways no fill ever takes. */
+	size_t hdr = (size_t)u->iotlb_sets * u->iotlb_hdr_size;
 	size_t n = (size_t)u->iotlb_sets * u->iotlb_ways;
 
-	u->iotlb_tags = calloc(n, sizeof(*u->iotlb_tags));
-	u->iotlb = calloc(n, sizeof(*u->iotlb));
-	u->iotlb_stamps = calloc(n, sizeof(*u->iotlb_stamps));
-	u->iotlb_fp = calloc((size_t)u->iotlb_sets * u->iotlb_fp_words,
-			     sizeof(*u->iotlb_fp));
+	hdr = ((hdr < 32 ? 32 : hdr) + 63) & ~(size_t)63;
+	n = n < 8 ? 8 : n;
+	u->iotlb_hdrs = aligned_alloc(64, hdr);
+	u->iotlb = aligned_alloc(64, (n * sizeof(*u->iotlb) + 63) & ~(size_t)63);
+	if (u->iotlb_hdrs)
+		memset(u->iotlb_hdrs, 0, hdr);
+	if (u->iotlb) {
+		memset(u->iotlb, 0, n * sizeof(*u->iotlb));
+		for (size_t i = 0; i < n; i++)
+			vtd_iotlb_entry_clear(&u->iotlb[i]);
+	}
 	u->cc_tags = calloc((size_t)u->cc_sets * u->cc_ways,
 			    sizeof(*u->cc_tags));
 	u->cc = calloc((size_t)u->cc_sets * u->cc_ways, sizeof(*u->cc));
 	u->iec_tags = calloc(u->iec_entries, sizeof(*u->iec_tags));
 	u->iec = calloc(u->iec_entries, sizeof(*u->iec));
-	if (!u->iotlb_tags || !u->iotlb || !u->iotlb_stamps || !u->iotlb_fp || !u->cc_tags || !u->cc ||
+	vtd_iotlb_plru_init(u);
+	if (!u->iotlb_hdrs || !u->iotlb || !u->cc_tags || !u->cc ||
 	    !u->iec_tags || !u->iec) {
 		vtd_caches_free(u);
 		return -ENOMEM;
@@ -44,32 +61,80 @@ int vtd_caches_alloc(struct iommu_vtd_unit *u)
 
 void vtd_caches_free(struct iommu_vtd_unit *u)
 {
-	free(u->iotlb_tags);
+	free(u->iotlb_hdrs);
 	free(u->iotlb);
-	free(u->iotlb_stamps);
-	free(u->iotlb_fp);
 	free(u->cc_tags);
 	free(u->cc);
 	free(u->iec_tags);
 	free(u->iec);
-	u->iotlb_tags = NULL;
+	u->iotlb_hdrs = NULL;
 	u->iotlb = NULL;
-	u->iotlb_stamps = NULL;
-	u->iotlb_fp = NULL;
 	u->cc_tags = NULL;
 	u->cc = NULL;
 	u->iec_tags = NULL;
 	u->iec = NULL;
 }
 
-/* Every way free: invalid tags, stamps holding only the way number. */
+/* The lowest way below tree node @node (hw_internal.h, vtd_iotlb_touch):
+ * its leftmost leaf. */
+static unsigned plru_first_way(unsigned node, unsigned leaves)
+{
+	while (node < leaves)
+		node *= 2;
+	return node - leaves;
+}
+
+/*
+ * The pseudo-LRU path of each way (hw_internal.h, vtd_iotlb_touch): the
+ * nodes from leaf P + w up to the root, each to be pointed at the child
+ * the path does not take; a node whose right subtree has no way stays 0.
+ */
+void vtd_iotlb_plru_init(struct iommu_vtd_unit *u)
+{
+	unsigned ways = u->iotlb_ways, leaves = 1;
+
+	while (leaves < ways)
+		leaves *= 2;
+	u->iotlb_plru_leaves = leaves;
+	memset(u->iotlb_plru_keep, 0xff, sizeof(u->iotlb_plru_keep));
+	memset(u->iotlb_plru_set, 0, sizeof(u->iotlb_plru_set));
+	memset(u->iotlb_plru8_keep, 0xff, sizeof(u->iotlb_plru8_keep));
+	memset(u->iotlb_plru8_set_hit, 0, sizeof(u->iotlb_plru8_set_hit));
+	for (unsigned w = 0; w < ways; w++) {
+		uint64_t path = 0, away = 0;
+
+		for (unsigned child = leaves + w; child > 1; child /= 2) {
+			unsigned n = child / 2;
+
+			path |= UINT64_C(1) << n;
+			/* The path goes left: point right, if ways are there. */
+			if (!(child & 1) && plru_first_way(2 * n + 1, leaves) < ways)
+				away |= UINT64_C(1) << n;
+		}
+		u->iotlb_plru_keep[w] = ~path;
+		u->iotlb_plru_set[w] = away;
+		if (w < 8) {
+			u->iotlb_plru8_keep[8 * w + 7] = ~path;
+			u->iotlb_plru8_set_hit[8 * w + 7] =
+				away + (UINT64_C(1) << VTD_PLRU_HIT_SHIFT);
+		}
+	}
+}
+
+/* Every way free: invalid keys, no valid ways, tree bits 0 (the hit
+ * counts above them, with 8 ways or fewer, stay). */
 static void iotlb_clear_all(struct iommu_vtd_unit *u)
 {
-	size_t n = (size_t)u->iotlb_sets * u->iotlb_ways;
+	uint64_t keep = u->iotlb_ways <= 8 ? ~((UINT64_C(1) << VTD_PLRU_HIT_SHIFT) - 1) : 0;
 
-	memset(u->iotlb_tags, 0xff, n * sizeof(*u->iotlb_tags));
-	for (size_t i = 0; i < n; i++)
-		u->iotlb_stamps[i] = i % u->iotlb_ways;
+	for (unsigned set = 0; set < u->iotlb_sets; set++) {
+		uint64_t *setw = vtd_iotlb_set(u, set);
+
+		setw[VTD_SET_PLRU] &= keep;
+		setw[VTD_SET_VALID] = 0;
+		for (unsigned w = 0; w < u->iotlb_ways; w++)
+			vtd_iotlb_entry_clear(vtd_iotlb_entry(u, set, w));
+	}
 }
 
 void vtd_caches_reset(struct iommu_vtd_unit *u)
@@ -103,6 +168,11 @@ void vtd_hot_set(struct iommu_vtd_unit *u, uint16_t sid, struct vtd_cc_data *c)
 			   c->tt == IOMMU_VTD_TT_ALL)) {
 		u->hot_sid = sid;
 		u->hot_cc = c;
+		u->hot_aw_mask = c->aw_mask;
+		/* Level 0 (no key has it) when the IOTLB has other than 8
+		 * ways: the inline probe then never hits. */
+		u->hot_key1 = u->iotlb_inline ? c->iotlb_key1 : vtd_iotlb_key_tag(c->did, 0);
+		u->hot_set_mix_32 = vtd_iotlb_set_mix(c->did, 1) << 5;
 	}
 }
 
@@ -202,54 +272,53 @@ void vtd_cc_invalidate(struct iommu_vtd_unit *u, unsigned gran,
 /* ------------------------------------------------------------------ */
 /* IOTLB                                                                */
 
-static inline unsigned level_shift(unsigned level)
-{
-	return vtd_level_shift(level);
-}
-
-const struct vtd_iotlb_data *vtd_iotlb_lookup(struct iommu_vtd_unit *u,
+const struct vtd_iotlb_entry *vtd_iotlb_lookup(struct iommu_vtd_unit *u,
 					      uint16_t did, uint64_t addr)
 {
-	unsigned w;
-	long i = vtd_iotlb_find(u, did, addr, &w);
+	struct vtd_iotlb_way at;
+	const struct vtd_iotlb_entry *t = vtd_iotlb_find(u, did, addr, &at);
 
-	if (i < 0) {
+	if (!t) {
 		u->st.iotlb_misses++;
 		return NULL;
 	}
-	vtd_iotlb_touch(u, i, w, vtd_tick(u));
+	vtd_iotlb_touch(u, vtd_iotlb_set(u, at.set), at.way);
 	u->st.iotlb_hits++;
-	return &u->iotlb[i];
+	return t;
 }
 
-long vtd_iotlb_find_large(const struct iommu_vtd_unit *u, uint16_t did,
-			  uint64_t addr, unsigned *way)
+struct vtd_iotlb_entry *vtd_iotlb_find_large(const struct iommu_vtd_unit *u,
+					     uint16_t did, uint64_t addr,
+					     struct vtd_iotlb_way *at)
 {
-	long i = -1;
+	struct vtd_iotlb_entry *t = NULL;
 
 	if (u->iotlb_large[2])
-		i = vtd_iotlb_probe(u, did, addr, 2, way);
-	if (i < 0 && u->iotlb_large[3])
-		i = vtd_iotlb_probe(u, did, addr, 3, way);
-	return i;
+		t = vtd_iotlb_probe(u, did, addr, 2, at);
+	if (!t && u->iotlb_large[3])
+		t = vtd_iotlb_probe(u, did, addr, 3, at);
+	return t;
 }
 
-static void iotlb_drop(struct iommu_vtd_unit *u, size_t i)
+/* An invalidated way is free (the next fill of its set takes the lowest
+ * free way); the tree bits are left as they are. */
+static void iotlb_drop(struct iommu_vtd_unit *u, unsigned set, unsigned w)
 {
-	u->iotlb_large[u->iotlb[i].level]--;
-	u->iotlb_tags[i] = VTD_IOTLB_INVALID;
-	u->iotlb_stamps[i] = i % u->iotlb_ways;
+	struct vtd_iotlb_entry *t = vtd_iotlb_entry(u, set, w);
+
+	u->iotlb_large[vtd_iotlb_key_level(vtd_iotlb_entry_key(t))]--;
+	vtd_iotlb_entry_clear(t);
+	vtd_iotlb_set(u, set)[VTD_SET_VALID] &= ~(UINT64_C(1) << w);
 }
 
 void vtd_iotlb_insert(struct iommu_vtd_unit *u, uint16_t did, uint64_t addr,
 		      unsigned level, uint64_t hpa, unsigned perms)
 {
-	unsigned w;
-	long i = vtd_iotlb_probe(u, did, addr, level, &w);
+	struct vtd_iotlb_way at;
 
 	/* The same key again takes its own way (a fill assumes a miss). */
-	if (i >= 0)
-		iotlb_drop(u, (size_t)i);
+	if (vtd_iotlb_probe(u, did, addr, level, &at))
+		iotlb_drop(u, at.set, at.way);
 	vtd_iotlb_fill(u, did, vtd_result_flags(false, false, false, did), addr,
 		       level, hpa, perms);
 	u->st.iotlb_fills++;
@@ -265,15 +334,13 @@ void vtd_iotlb_insert(struct iommu_vtd_unit *u, uint16_t did, uint64_t addr,
 void vtd_iotlb_invalidate(struct iommu_vtd_unit *u, unsigned gran,
 			  uint16_t did, uint64_t addr, unsigned am, bool ih)
 {
-	size_t n = (size_t)u->iotlb_sets * u->iotlb_ways;
 	uint64_t start = 0, end = 0;
 
 	(void)ih;
 	u->st.iotlb_invalidations++;
 	did &= u->did_mask;
 	if (gran == IOMMU_VTD_GRAN_GLOBAL || iommu_vtd_iotlb_count(u) == 0) {
-		/* Everything goes: one fill of the tag array (all-ones is
-		 * the invalid tag), no per-entry decisions. */
+		/* Everything goes, no per-entry decisions. */
 		u->st.iotlb_entries_invalidated += iommu_vtd_iotlb_count(u);
 		if (iommu_vtd_iotlb_count(u))
 			iotlb_clear_all(u);
@@ -286,32 +353,28 @@ void vtd_iotlb_invalidate(struct iommu_vtd_unit *u, unsigned gran,
 		start = addr & ~((UINT64_C(1) << (12 + am)) - 1);
 		end = start + (UINT64_C(1) << (12 + am)) - 1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct vtd_iotlb_data *d;
-		bool hit;
+	for (unsigned set = 0; set < u->iotlb_sets; set++) {
+		for (unsigned w = 0; w < u->iotlb_ways; w++) {
+			const struct vtd_iotlb_entry *d = vtd_iotlb_entry(u, set, w);
+			uint64_t key = vtd_iotlb_entry_key(d);
+			bool hit;
 
-		if (u->iotlb_tags[i] == VTD_IOTLB_INVALID)
-			continue;
-		d = &u->iotlb[i];
-		switch (gran) {
-		case IOMMU_VTD_GRAN_GLOBAL:
-			hit = true;
-			break;
-		case IOMMU_VTD_GRAN_DOMAIN:
-			hit = d->did == did;
-			break;
-		default: {
-			unsigned sh = level_shift(d->level);
-			uint64_t pstart = (u->iotlb_tags[i] >> 19) << 12;
-			uint64_t pend = pstart + (UINT64_C(1) << sh) - 1;
+			if (vtd_iotlb_free(d))
+				continue;
+			if (gran == IOMMU_VTD_GRAN_DOMAIN) {
+				hit = vtd_iotlb_key_did(key) == did;
+			} else {
+				uint64_t pstart = key & VTD_IOTLB_KEY_PAGE;
+				uint64_t pend = pstart - 1 +
+						(UINT64_C(1) << vtd_level_shift(vtd_iotlb_key_level(key)));
 
-			hit = d->did == did && pstart <= end && start <= pend;
-			break;
-		}
-		}
-		if (hit) {
-			iotlb_drop(u, i);
-			u->st.iotlb_entries_invalidated++;
+				hit = vtd_iotlb_key_did(key) == did && pstart <= end &&
+				      start <= pend;
+			}
+			if (hit) {
+				iotlb_drop(u, set, w);
+				u->st.iotlb_entries_invalidated++;
+			}
 		}
 	}
 }

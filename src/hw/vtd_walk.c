@@ -105,9 +105,8 @@ static unsigned ctx_fetch(struct iommu_vtd_unit *u, uint16_t sid,
 
 		out->aw_mask = width < 64 ? ~((UINT64_C(1) << width) - 1) : 0;
 	}
-	out->iotlb_hash1 = vtd_iotlb_hash_did(out->did, 1);
 	out->res_did = vtd_result_flags(false, false, false, out->did);
-	out->iotlb_key1 = vtd_iotlb_key(0, 1, out->did);
+	out->iotlb_key1 = vtd_iotlb_key_tag(out->did, 1);
 	out->fpd = lo & IOMMU_VTD_CTX_LO_FPD;
 	out->present = true;
 	out->stamp = 0;
@@ -215,7 +214,7 @@ static __attribute__((noinline)) int translate_slow(struct iommu_vtd_unit *u,
 {
 	const struct vtd_cc_data *c;
 	struct vtd_cc_data fetched;
-	const struct vtd_iotlb_data *t;
+	const struct vtd_iotlb_entry *t;
 	unsigned fr, level, perms;
 	uint64_t hpa;
 
@@ -265,9 +264,9 @@ static __attribute__((noinline)) int translate_slow(struct iommu_vtd_unit *u,
 	if (!t)
 		return translate_walked(u, c, req, res);
 	res->iotlb_hit = true;
-	level = t->level;
+	level = vtd_iotlb_key_level(vtd_iotlb_entry_key(t));
 	hpa = t->hpa;
-	perms = t->perms;
+	perms = vtd_iotlb_entry_perms(t);
 	return translate_finish(u, c, req, res, hpa, level, perms);
 
 identity:
@@ -347,49 +346,53 @@ static inline void set_result(struct iommu_vtd_result *res, uint64_t addr,
 	};
 }
 
-/* An IOTLB hit of the fast path (an entry of @level, 0: read it from
- * the entry): the access allowed, the LRU moved (which counts the hit),
- * the result.  (The hot context's own stamp: vtd_hot_writeback().) */
+/* An IOTLB hit of the fast path (entry @t, way @w of the set whose words
+ * are @setw; @level known to the caller, or 0: the entry's): the access
+ * allowed, the hit counted, the pseudo-LRU bits moved, the result.  (The
+ * hot context's own stamp: vtd_hot_writeback().) */
 static inline __attribute__((always_inline)) int
 translate_hit(struct iommu_vtd_unit *u, const struct iommu_vtd_request *req,
-	      struct iommu_vtd_result *res, long i, unsigned way, unsigned level)
+	      struct iommu_vtd_result *res, const struct vtd_iotlb_entry *t,
+	      uint64_t *setw, unsigned w, unsigned level)
 {
-	const struct vtd_iotlb_data *t = &u->iotlb[i];
-	uint64_t tick;
-	unsigned sh;
+	uint64_t psize;
 
-	/* perms 0 is a not-present entry cached under CM=1. */
-	if (__builtin_expect(!(t->perms & (req->write ? IOMMU_VTD_SL_W : IOMMU_VTD_SL_R)), 0))
+	/* Denied (or a not-present entry cached under CM=1): the general
+	 * path records the fault. */
+	if (__builtin_expect(!vtd_iotlb_allows(t, req->write), 0))
 		return translate_slow(u, req, res);
-	/* The one tick not in ticks_slow: a fast hit counted. */
-	tick = ++u->clock;
-	vtd_iotlb_touch(u, i, way, tick);
-	sh = vtd_level_shift(level ? level : t->level);
-	res->host_addr = t->hpa | (req->addr & ((UINT64_C(1) << sh) - 1));
-	res->page_size = UINT64_C(1) << sh;
+	u->fast_iotlb_hits++;
+	vtd_iotlb_touch(u, setw, w);
+	psize = UINT64_C(1) << vtd_level_shift(level ? level
+						     : vtd_iotlb_key_level(vtd_iotlb_entry_key(t)));
+	res->host_addr = t->hpa | (req->addr & (psize - 1));
+	res->page_size = psize;
 	vtd_result_flags_store(res, t->res_flags);
 	return 0;
 }
 
 /*
  * The fast path when no 4 KiB entry answers: the large page sizes while
- * the IOTLB holds any, then the walk and the fill (at @p4k, the 4 KiB
- * position the caller computed, for a 4 KiB leaf); anything else to the
- * general path.
+ * the IOTLB holds any, then the walk and the fill (a 4 KiB leaf with the
+ * key and into the set the caller computed); anything else to the
+ * general path.  (The caller checked the request against the hot
+ * context.)
  */
 static __attribute__((noinline)) int
-translate_walk(struct iommu_vtd_unit *u, struct vtd_cc_data *c,
-	       const struct iommu_vtd_request *req, struct iommu_vtd_result *res,
-	       struct vtd_iotlb_pos p4k)
+translate_walk(struct iommu_vtd_unit *u, const struct iommu_vtd_request *req,
+	       struct iommu_vtd_result *res, uint64_t key4k, unsigned set4k)
 {
+	struct vtd_cc_data *c = u->hot_cc;
 	uint64_t addr = req->addr, hpa;
-	unsigned level, perms, way;
+	unsigned level, perms;
 
 	if (u->iotlb_large[2] | u->iotlb_large[3]) {
-		long i = vtd_iotlb_find_large(u, c->did, addr, &way);
+		struct vtd_iotlb_way at;
+		const struct vtd_iotlb_entry *t = vtd_iotlb_find_large(u, c->did, addr, &at);
 
-		if (i >= 0)
-			return translate_hit(u, req, res, i, way, 0);
+		if (t)
+			return translate_hit(u, req, res, t, vtd_iotlb_set(u, at.set),
+					     at.way, 0);
 	}
 	if (!sl_walk_fast(u, c, addr, req->write ? IOMMU_VTD_SL_W : IOMMU_VTD_SL_R,
 			  &hpa, &level, &perms)) {
@@ -408,25 +411,28 @@ translate_walk(struct iommu_vtd_unit *u, struct vtd_cc_data *c,
 	u->fast_walks[c->levels][level]++;
 	set_result(res, addr, hpa, level, perms, false, c->did);
 	if (level == 1)
-		vtd_iotlb_fill_pos(u, p4k, c->did, c->res_did, 1, hpa, perms);
+		vtd_iotlb_fill_pos(u, (struct vtd_iotlb_pos){
+					   key4k, set4k, vtd_iotlb_fp(key4k) },
+				   c->res_did, 1, hpa, perms);
 	else
 		vtd_iotlb_fill(u, c->did, c->res_did, addr, level, hpa, perms);
 	return 0;
 }
 
 /* The fast path's 4 KiB probe when the inline one cannot decide (not 8
- * ways a set, or a fingerprint shared by another key). */
+ * ways a set, a fingerprint shared by another key, or an access the
+ * entry does not allow). */
 static __attribute__((noinline)) int
-translate_probe(struct iommu_vtd_unit *u, struct vtd_cc_data *c,
-		const struct iommu_vtd_request *req, struct iommu_vtd_result *res)
+translate_probe(struct iommu_vtd_unit *u, const struct iommu_vtd_request *req,
+		struct iommu_vtd_result *res)
 {
-	unsigned way;
-	struct vtd_iotlb_pos p = vtd_iotlb_pos(u, req->addr, 1, c->did);
-	long i = vtd_iotlb_probe_pos(u, p, &way);
+	struct vtd_iotlb_way at;
+	struct vtd_iotlb_pos p = vtd_iotlb_pos(u, req->addr, 1, u->hot_cc->did);
+	const struct vtd_iotlb_entry *t = vtd_iotlb_probe_pos(u, p, &at);
 
-	if (i >= 0)
-		return translate_hit(u, req, res, i, way, 1);
-	return translate_walk(u, c, req, res, p);
+	if (t)
+		return translate_hit(u, req, res, t, vtd_iotlb_set(u, at.set), at.way, 1);
+	return translate_walk(u, req, res, p.key, p.set);
 }
 
 /*
@@ -437,19 +443,18 @@ translate_probe(struct iommu_vtd_unit *u, struct vtd_cc_data *c,
  * path would decide differently: it touches no state until it knows the
  * request succeeds, and hands anything else to translate_slow().  The
  * counters it keeps its own way are folded in by iommu_vtd_get_stats;
- * LRU stamps move as in the general path.
+ * the IOTLB's pseudo-LRU bits move as in the general path.
  *
- * The 4 KiB probe is inline here for sets of up to 8 ways (one
- * fingerprint word); the rest is in the functions above.
+ * The 4 KiB probe is inline here for sets of 8 ways (one fingerprint
+ * word); the rest is in the functions above, each reached by a tail
+ * call.
  */
 int iommu_vtd_translate(struct iommu_vtd_unit *u,
 			const struct iommu_vtd_request *req,
 			struct iommu_vtd_result *res)
 {
-	struct vtd_cc_data *c;
-	struct vtd_iotlb_pos p;
-	uint64_t addr, vpn, h, m;
-	uint32_t size;
+	const struct vtd_iotlb_entry *t;
+	uint64_t addr, off, key, m, set32, tz, b01, *hdr;
 
 	/* (Three tests the compiler is kept from merging into flag
 	 * arithmetic: three fused compare-and-branches are cheaper.) */
@@ -462,43 +467,50 @@ int iommu_vtd_translate(struct iommu_vtd_unit *u,
 	if (__builtin_expect(!res, 0))
 		return -EINVAL;
 	addr = req->addr;
-	size = req->size;
-	c = u->hot_cc;
+	off = addr & IOMMU_MEM_PAGE_MASK;
 	/* Size 1..4096 bytes not crossing a page is one comparison: the
 	 * offset of the last byte within the page, wrapping for size 0.
 	 * The last byte is then in the page of the first, and the width is
 	 * at least 30 bits: the first byte's address says if it fits. */
 	if (__builtin_expect(req->source_id != u->hot_sid ||
 			     req->at != IOMMU_VTD_AT_UNTRANSLATED ||
-			     (addr & IOMMU_MEM_PAGE_MASK) + (uint64_t)size - 1 >
-				     IOMMU_MEM_PAGE_MASK ||
-			     (addr & c->aw_mask), 0))
+			     off + (uint64_t)req->size - 1 > IOMMU_MEM_PAGE_MASK ||
+			     (addr & u->hot_aw_mask), 0))
 		return translate_slow(u, req, res);
-	/* vtd_iotlb_pos() and vtd_iotlb_probe_pos() for level 1, with the
-	 * context's part of the hash and of the key precomputed.  With other
-	 * than 8 ways a set iotlb_fp_fast is 0: no candidate here, and
-	 * translate_probe() looks. */
-	vpn = addr >> 12;
-	h = vpn ^ c->iotlb_hash1;
-	h ^= h >> 17;
-	p.set = (unsigned)h & u->iotlb_set_mask;
-	p.fp = (h >> u->iotlb_set_bits) & 0xff;
-	p.key = (vpn << 19) | c->iotlb_key1;
-	m = u->iotlb_fp[p.set] ^ (p.fp * VTD_BYTES_01);
-	m = (m - VTD_BYTES_01) & ~m & u->iotlb_fp_fast;
+	/*
+	 * vtd_iotlb_pos() and vtd_iotlb_probe_pos() for a 4 KiB page in a
+	 * set of 8 ways, the context's parts of the key and of the set
+	 * precomputed: the set as a byte offset of its 32-byte header (and
+	 * of its 256 bytes of entries, times 8; addr >> 7 is the page number
+	 * times 32, and 5 bits the mask drops), the candidates of its
+	 * fingerprint word.
+	 */
+	key = (addr & ~(uint64_t)IOMMU_MEM_PAGE_MASK) | u->hot_key1;
+	set32 = ((addr >> 7) ^ u->hot_set_mix_32) & u->iotlb_inline_mask_32;
+	hdr = (uint64_t *)(u->iotlb_hdrs + set32);
+	b01 = u->bytes_01;
+	m = hdr[VTD_SET_FP] ^ (((key * u->iotlb_hash_mul) >> 57) * b01);
+	m = (m - b01) & u->bytes_80;
 	if (__builtin_expect(m != 0, 1)) {
-		/* The first candidate (iotlb_fp_fast is not 0: 8 ways a set);
-		 * if it is another key, the full probe decides. */
-		unsigned w = (unsigned)__builtin_ctzll(m) >> 3;
-		long i = (long)(p.set * 8u + w);
-
-		if (__builtin_expect(u->iotlb_tags[i] == p.key, 1))
-			return translate_hit(u, req, res, i, w, 1);
-		return translate_probe(u, c, req, res);
+		/* The first candidate, way w: bit 8w + 7 of m; its entry
+		 * 32w = 4 tz - 28 bytes into the set's.  If its key for
+		 * this access is not the key (another page, the access not
+		 * allowed, or the sets have not 8 ways: hot_key1 then never
+		 * matches), the full probe decides. */
+		tz = vtd_ctz64(m);
+		t = (const struct vtd_iotlb_entry *)((const char *)u->iotlb + set32 * 8 +
+						     4 * tz - 28);
+		if (__builtin_expect(t->key_rw[req->write] != key, 0))
+			return translate_probe(u, req, res);
+		vtd_iotlb_touch_count(u, hdr, tz);
+		res->host_addr = t->hpa | off;
+		res->page_size = IOMMU_MEM_PAGE_SIZE;
+		vtd_result_flags_store(res, t->res_flags);
+		return 0;
 	}
-	if (__builtin_expect(!u->iotlb_fp_fast, 0))
-		return translate_probe(u, c, req, res);
-	return translate_walk(u, c, req, res, p);
+	if (__builtin_expect(!u->iotlb_inline, 0))
+		return translate_probe(u, req, res);
+	return translate_walk(u, req, res, key, (unsigned)(set32 >> 5));
 }
 
 /* ------------------------------------------------------------------ */
