@@ -363,13 +363,14 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
+static int page_get_bytes(struct uapi_mm *mm, uint64_t vpn, const uint8_t *bytes,
+			  struct mm_page **out);
+
 /* Give the page at @vpn a frame, with the user page's bytes. */
 static int page_get(struct uapi_mm *mm, uint64_t vpn, struct mm_page **out)
 {
 	struct mm_page *p = lookup(mm, vpn);
 	uint8_t page[UAPI_PAGE_SIZE];
-	uint64_t pfn;
-	bool fresh;
 	int ret;
 
 	if (p) {
@@ -379,27 +380,7 @@ static int page_get(struct uapi_mm *mm, uint64_t vpn, struct mm_page **out)
 	ret = uapi_user_read(mm, vpn << UAPI_PAGE_SHIFT, page, sizeof(page));
 	if (ret)
 		return ret;
-	ret = frame_alloc(mm, &pfn, &fresh);
-	if (ret)
-		return ret;
-	/* A frame never written reads as zero: nothing to copy then. */
-	if (!fresh || !all_zero(page, sizeof(page))) {
-		ret = iommu_mem_write(mm->u->mem, pfn << UAPI_PAGE_SHIFT, page, sizeof(page));
-		if (ret) {
-			frame_free(mm, pfn);
-			return ret;
-		}
-	}
-	p = insert(mm, vpn);
-	if (!p || rev_set(mm, pfn, vpn + 1)) {
-		if (p)
-			remove_page(mm, p);
-		frame_free(mm, pfn);
-		return -ENOMEM;
-	}
-	p->pfn = pfn;
-	*out = p;
-	return 0;
+	return page_get_bytes(mm, vpn, all_zero(page, sizeof(page)) ? NULL : page, out);
 }
 
 int uapi_mm_pin(struct uapi_mm *mm, uint64_t vaddr, bool write, uint64_t *pfn)
